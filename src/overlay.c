@@ -1,0 +1,790 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * overlay.c - the dma_map_ops dynbounce puts on an attached device, and
+ * attaching and detaching it.
+ *
+ * A streaming mapping of memory the device reaches passes through: on a
+ * coherent device it is the same address arithmetic dma-direct does, on a
+ * non-coherent one it is handed to dma-direct through the streaming shadow
+ * for cache maintenance. Memory the device cannot reach (or all memory with
+ * force_bounce, or when the kernel itself was told to bounce everything) is
+ * bounced: fixed pool first, then a dynamic buffer.
+ *
+ * An address that unmap or sync gets and that is in neither the pool nor the
+ * xarray was mapped by passthrough (or before attach); it goes the same way.
+ *
+ * Every callback runs in any context, hard IRQ included (except on
+ * PREEMPT_RT, where drivers map from threads): nothing on these paths sleeps
+ * unless dynb_caller_may_sleep() said it may. Each holds dynb_srcu for
+ * reading so detach can wait for callbacks in flight.
+ */
+#include "dynbounce_int.h"
+
+#include <linux/delay.h>
+#include <linux/dma-direct.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+DEFINE_MUTEX(dynb_lock);
+LIST_HEAD(dynb_devices);
+
+static const char *const dynb_fail_why[] = {
+	[DYNB_FAIL_NO_DYNAMIC]	= "pool full or too small and dynamic=0",
+	[DYNB_FAIL_DYN_MAX]	= "live dynamic bytes would pass dyn_max",
+	[DYNB_FAIL_MAX_SEGMENT]	= "larger than max_segment",
+	[DYNB_FAIL_ALLOC]	= "no reachable memory could be allocated",
+};
+
+/*
+ * Bounce memory comes from dma_alloc_pages() on the streaming shadow, which
+ * honours its coherent mask: keep that equal to the device's streaming
+ * mask, which its driver may change after attach. Concurrent callers write
+ * the same value.
+ */
+void dynb_shadow_track_mask(struct dynb_dev *st)
+{
+	u64 mask = dma_get_mask(st->dev);
+
+	if (READ_ONCE(st->shadow.coherent_dma_mask) != mask)
+		WRITE_ONCE(st->shadow.coherent_dma_mask, mask);
+}
+
+/* Give @to the DMA constraints of @from and no ops. Process context. */
+static void dynb_shadow_copy(struct device *to, struct device *from)
+{
+	/* Shared, so the shadow follows dma_set_mask() on the real device. */
+	to->dma_mask = from->dma_mask;
+	to->coherent_dma_mask = from->coherent_dma_mask;
+	to->bus_dma_limit = from->bus_dma_limit;
+	to->dma_range_map = from->dma_range_map;
+	to->dma_parms = from->dma_parms;
+	dynb_copy_coherent(to, from);
+	dynb_copy_cma_area(to, from);
+	set_dev_node(to, dev_to_node(from));
+	/* dma-debug and dma-direct messages then name the real device. */
+	to->init_name = dev_name(from);
+}
+
+static void dynb_shadows_sync(struct dynb_dev *st)
+{
+	dynb_shadow_copy(&st->shadow, st->dev);
+	dynb_shadow_copy(&st->coh, st->dev);
+	dynb_shadow_track_mask(st);
+	st->coherent = dev_is_dma_coherent(st->dev);
+}
+
+/* ---- counting and refusing ---------------------------------------------- */
+
+static void dynb_count(atomic_long_t *c)
+{
+	atomic_long_inc(c);
+}
+
+static dma_addr_t dynb_refuse(struct dynb_dev *st, size_t size,
+			      enum dynb_fail why, unsigned long attrs)
+{
+	atomic_long_t *reason;
+
+	switch (why) {
+	case DYNB_FAIL_NO_DYNAMIC:
+		reason = &st->cnt.fail_no_dynamic;
+		break;
+	case DYNB_FAIL_DYN_MAX:
+		reason = &st->cnt.fail_dyn_max;
+		break;
+	case DYNB_FAIL_MAX_SEGMENT:
+		reason = &st->cnt.fail_max_segment;
+		break;
+	default:
+		reason = &st->cnt.fail_alloc;
+		break;
+	}
+	dynb_count(reason);
+	dynb_count(&st->cnt.map_failures);
+	if (!(attrs & DMA_ATTR_NO_WARN))
+		dev_err_ratelimited(st->dev,
+				    "dynbounce: cannot map %zu bytes: %s (dynamic=%d dyn_max=%llu max_segment=%llu)\n",
+				    size, dynb_fail_why[why],
+				    READ_ONCE(dynb_dynamic),
+				    READ_ONCE(dynb_dyn_max),
+				    READ_ONCE(dynb_max_segment));
+	return DMA_MAPPING_ERROR;
+}
+
+/* ---- one segment ------------------------------------------------------- */
+
+static bool dynb_must_bounce(struct dynb_dev *st, phys_addr_t phys,
+			     size_t size)
+{
+	return READ_ONCE(dynb_force_bounce) ||
+	       dynb_kernel_forces_bounce(st->dev) ||
+	       !dma_capable(st->dev, phys_to_dma(st->dev, phys), size, true);
+}
+
+/* Slots a bounce run must be aligned to. */
+static unsigned long dynb_align_slots(size_t pad, size_t size,
+				      unsigned int min_align)
+{
+	unsigned long slots = 1;
+
+	/* Keep the low bits min_align_mask names (NVMe relies on them). */
+	if (min_align >= DYNB_SLOT_SIZE)
+		slots = roundup_pow_of_two((min_align + 1UL) >> DYNB_SLOT_SHIFT);
+	/* Page-sized and larger mappings start on a page, as in swiotlb. */
+	if (pad + size >= PAGE_SIZE)
+		slots = max(slots, PAGE_SIZE >> DYNB_SLOT_SHIFT);
+	return slots;
+}
+
+static dma_addr_t dynb_bounce_map(struct dynb_dev *st, phys_addr_t phys,
+				  size_t size, enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	unsigned int min_align = dma_get_min_align_mask(st->dev);
+	size_t pad = phys & min_align;
+	struct dynb_pool *pool;
+	dma_addr_t dma = DMA_MAPPING_ERROR;
+	atomic_long_t *path;
+	enum dynb_fail why;
+	struct dynb_buf *buf;
+	void *vaddr;
+
+	if (size > READ_ONCE(dynb_max_segment))
+		return dynb_refuse(st, size, DYNB_FAIL_MAX_SEGMENT, attrs);
+
+	pool = srcu_dereference(st->pool, &dynb_srcu);
+	if (dynb_pool_reachable(st, pool))
+		dma = dynb_pool_map(pool, phys, size, pad,
+				    dynb_align_slots(pad, size, min_align));
+	if (dma != DMA_MAPPING_ERROR) {
+		vaddr = dynb_pool_vaddr(pool, dma);
+		path = &st->cnt.bounced_fixed;
+	} else {
+		if (!READ_ONCE(dynb_dynamic))
+			return dynb_refuse(st, size, DYNB_FAIL_NO_DYNAMIC, attrs);
+		buf = dynb_dyn_get(st, pad + size, &why);
+		if (!buf)
+			return dynb_refuse(st, size, why, attrs);
+		buf->orig = phys;
+		buf->pad = pad;
+		buf->size = size;
+		buf->stamp = jiffies;
+		dma = buf->dma + pad;
+		vaddr = buf->vaddr + pad;
+		path = &st->cnt.bounced_dynamic;
+	}
+
+	/* Each live bounced mapping pins the module: rmmod says "in use". */
+	__module_get(THIS_MODULE);
+
+	/*
+	 * DMA-API: the device must find the caller's bytes in the bounce
+	 * buffer whatever the direction, FROM_DEVICE included: else it could
+	 * read an earlier user's data, and a partial device write would hand
+	 * stale bytes back. The caller opts out with DMA_ATTR_SKIP_CPU_SYNC.
+	 */
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
+		dynb_copy_to_bounce(vaddr, phys, size);
+		atomic_long_add(size, &st->cnt.bytes_to_device);
+		dynb_bounce_for_device(st, dma, size, DMA_TO_DEVICE);
+	}
+	dynb_count(path);
+	return dma;
+}
+
+static dma_addr_t dynb_map_one(struct dynb_dev *st, phys_addr_t phys,
+			       size_t size, enum dma_data_direction dir,
+			       unsigned long attrs)
+{
+	dma_addr_t dma;
+
+	dynb_count(&st->cnt.maps);
+	if (dynb_must_bounce(st, phys, size))
+		return dynb_bounce_map(st, phys, size, dir, attrs);
+
+	/* Reachable: exactly what dma-direct would do for the device. */
+	if (st->coherent)
+		dma = phys_to_dma(st->dev, phys);
+	else
+		dma = dma_map_page_attrs(&st->shadow, pfn_to_page(PHYS_PFN(phys)),
+					 offset_in_page(phys), size, dir, attrs);
+	if (dma == DMA_MAPPING_ERROR)
+		return dynb_refuse(st, size, DYNB_FAIL_ALLOC, attrs);
+	dynb_count(&st->cnt.passthrough);
+	return dma;
+}
+
+/*
+ * The bounced mapping that holds @addr: its original, bounce kernel address
+ * and data start. Returns false for passthrough and pre-attach addresses.
+ */
+struct dynb_hit {
+	struct dynb_pool *pool;
+	struct dynb_slot *slot;
+	struct dynb_buf *buf;
+	phys_addr_t orig;	/* original byte at @addr */
+	void *vaddr;		/* bounce byte at @addr */
+	dma_addr_t start;	/* device address of the mapping's first byte */
+	size_t room;		/* mapped bytes from @addr to the end */
+};
+
+static bool dynb_lookup(struct dynb_dev *st, dma_addr_t addr,
+			struct dynb_hit *hit)
+{
+	size_t off, size;
+
+	hit->pool = srcu_dereference(st->pool, &dynb_srcu);
+	hit->slot = dynb_pool_find(hit->pool, addr, &hit->start);
+	hit->buf = NULL;
+	if (hit->slot) {
+		hit->orig = hit->slot->orig;
+		hit->vaddr = dynb_pool_vaddr(hit->pool, hit->start);
+		size = hit->slot->size;
+	} else {
+		hit->buf = dynb_dyn_find(st, addr);
+		if (!hit->buf)
+			return false;
+		hit->start = hit->buf->dma + hit->buf->pad;
+		hit->orig = hit->buf->orig;
+		hit->vaddr = hit->buf->vaddr + hit->buf->pad;
+		size = hit->buf->size;
+	}
+	if (addr < hit->start || addr - hit->start > size) {
+		dev_err_ratelimited(st->dev, "dynbounce: %pad is outside the mapping at %pad (%zu bytes)\n",
+				    &addr, &hit->start, size);
+		addr = hit->start;
+	}
+	off = addr - hit->start;
+	hit->orig += off;
+	hit->vaddr += off;
+	hit->room = size - off;
+	return true;
+}
+
+/* Clamp a caller's length to the mapping, complaining once per burst. */
+static size_t dynb_clamp(struct dynb_dev *st, struct dynb_hit *hit,
+			 size_t size)
+{
+	if (size <= hit->room)
+		return size;
+	dev_err_ratelimited(st->dev, "dynbounce: %zu bytes asked at %pad, the mapping has %zu left\n",
+			    size, &hit->start, hit->room);
+	return hit->room;
+}
+
+static void dynb_unmap_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
+			   enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dynb_hit hit;
+
+	dynb_count(&st->cnt.unmaps);
+	if (!dynb_lookup(st, addr, &hit)) {
+		/* Passthrough: dma-direct's unmap is a no-op when coherent. */
+		if (!st->coherent)
+			dma_unmap_page_attrs(&st->shadow, addr, size, dir, attrs);
+		return;
+	}
+	size = hit.room;
+	/* DMA-API: what the device wrote reaches the caller at unmap. */
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)) {
+		dynb_bounce_for_cpu(st, hit.start, size, dir);
+		dynb_copy_from_bounce(hit.orig, hit.vaddr, size);
+		atomic_long_add(size, &st->cnt.bytes_from_device);
+	}
+	if (hit.slot)
+		dynb_pool_unmap(hit.pool, hit.slot);
+	else
+		dynb_dyn_put(st, hit.buf);
+	module_put(THIS_MODULE);
+}
+
+static void dynb_sync_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
+			  enum dma_data_direction dir, bool for_cpu)
+{
+	struct dynb_hit hit;
+
+	if (!dynb_lookup(st, addr, &hit)) {
+		if (st->coherent)
+			return;
+		if (for_cpu)
+			dma_sync_single_for_cpu(&st->shadow, addr, size, dir);
+		else
+			dma_sync_single_for_device(&st->shadow, addr, size, dir);
+		return;
+	}
+	size = dynb_clamp(st, &hit, size);
+	if (for_cpu) {
+		/* DMA-API: sync_for_cpu hands the device's bytes over. */
+		dynb_bounce_for_cpu(st, addr, size, dir);
+		if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL) {
+			dynb_copy_from_bounce(hit.orig, hit.vaddr, size);
+			atomic_long_add(size, &st->cnt.bytes_from_device);
+		}
+	} else {
+		/* DMA-API: sync_for_device hands the CPU's bytes over. */
+		if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL) {
+			dynb_copy_to_bounce(hit.vaddr, hit.orig, size);
+			atomic_long_add(size, &st->cnt.bytes_to_device);
+			dir = DMA_TO_DEVICE;
+		}
+		dynb_bounce_for_device(st, addr, size, dir);
+	}
+}
+
+/* ---- dma_map_ops: streaming (any context) ------------------------------- */
+
+static dma_addr_t dynb_map_page(struct device *dev, struct page *page,
+				unsigned long offset, size_t size,
+				enum dma_data_direction dir,
+				unsigned long attrs)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+	int idx = srcu_read_lock(&dynb_srcu);
+	dma_addr_t dma;
+
+	dma = dynb_map_one(st, page_to_phys(page) + offset, size, dir, attrs);
+	srcu_read_unlock(&dynb_srcu, idx);
+	return dma;
+}
+
+static void dynb_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
+			    enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+	int idx = srcu_read_lock(&dynb_srcu);
+
+	dynb_unmap_one(st, addr, size, dir, attrs);
+	srcu_read_unlock(&dynb_srcu, idx);
+}
+
+/*
+ * Each entry is mapped on its own, so a list may mix passthrough and
+ * bounced entries; nothing is merged and the count returned is @nents.
+ */
+static int dynb_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		       enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+	int idx = srcu_read_lock(&dynb_srcu);
+	struct scatterlist *sg;
+	int i, j;
+
+	for_each_sg(sgl, sg, nents, i) {
+		sg->dma_address = dynb_map_one(st, sg_phys(sg), sg->length,
+					       dir, attrs);
+		if (sg->dma_address == DMA_MAPPING_ERROR)
+			goto undo;
+		sg_dma_len(sg) = sg->length;
+	}
+	srcu_read_unlock(&dynb_srcu, idx);
+	return nents;
+
+undo:
+	/* Nothing reached the device: give back without copying out. */
+	for_each_sg(sgl, sg, i, j)
+		dynb_unmap_one(st, sg->dma_address, sg_dma_len(sg), dir,
+			       attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	srcu_read_unlock(&dynb_srcu, idx);
+	return -ENOMEM;
+}
+
+static void dynb_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			  int nents, enum dma_data_direction dir,
+			  unsigned long attrs)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+	int idx = srcu_read_lock(&dynb_srcu);
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		dynb_unmap_one(st, sg->dma_address, sg_dma_len(sg), dir, attrs);
+	srcu_read_unlock(&dynb_srcu, idx);
+}
+
+static void dynb_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+				     size_t size, enum dma_data_direction dir)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+	int idx = srcu_read_lock(&dynb_srcu);
+
+	dynb_sync_one(st, addr, size, dir, true);
+	srcu_read_unlock(&dynb_srcu, idx);
+}
+
+static void dynb_sync_single_for_device(struct device *dev, dma_addr_t addr,
+					size_t size,
+					enum dma_data_direction dir)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+	int idx = srcu_read_lock(&dynb_srcu);
+
+	dynb_sync_one(st, addr, size, dir, false);
+	srcu_read_unlock(&dynb_srcu, idx);
+}
+
+static void dynb_sync_sg(struct device *dev, struct scatterlist *sgl,
+			 int nents, enum dma_data_direction dir, bool for_cpu)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+	int idx = srcu_read_lock(&dynb_srcu);
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		dynb_sync_one(st, sg->dma_address, sg_dma_len(sg), dir,
+			      for_cpu);
+	srcu_read_unlock(&dynb_srcu, idx);
+}
+
+static void dynb_sync_sg_for_cpu(struct device *dev, struct scatterlist *sgl,
+				 int nents, enum dma_data_direction dir)
+{
+	dynb_sync_sg(dev, sgl, nents, dir, true);
+}
+
+static void dynb_sync_sg_for_device(struct device *dev,
+				    struct scatterlist *sgl, int nents,
+				    enum dma_data_direction dir)
+{
+	dynb_sync_sg(dev, sgl, nents, dir, false);
+}
+
+/* MMIO is never bounced: dma-direct's answer for the device. */
+static dma_addr_t dynb_map_resource(struct device *dev, phys_addr_t phys,
+				    size_t size, enum dma_data_direction dir,
+				    unsigned long attrs)
+{
+	return dma_map_resource(&dynb_from_dev(dev)->shadow, phys, size, dir,
+				attrs);
+}
+
+static void dynb_unmap_resource(struct device *dev, dma_addr_t addr,
+				size_t size, enum dma_data_direction dir,
+				unsigned long attrs)
+{
+	dma_unmap_resource(&dynb_from_dev(dev)->shadow, addr, size, dir, attrs);
+}
+
+/*
+ * The largest mapping dynbounce serves in any context: max_segment, and
+ * what the pool or the page allocator holds in one piece, less the room
+ * min_align_mask may take. (CMA may serve more when the caller can sleep.)
+ */
+static size_t dynb_max_mapping_size(struct device *dev)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+	int idx = srcu_read_lock(&dynb_srcu);
+	struct dynb_pool *pool = srcu_dereference(st->pool, &dynb_srcu);
+	size_t room = pool ? pool->size : 0;
+	u64 cap;
+
+	if (READ_ONCE(dynb_dynamic)) {
+		room = max(room, dynb_dyn_max_contig());
+		cap = READ_ONCE(dynb_dyn_max);
+		if (cap && cap < room)
+			room = max_t(size_t, cap, pool ? pool->size : 0);
+	}
+	srcu_read_unlock(&dynb_srcu, idx);
+	room -= min_t(size_t, room, dma_get_min_align_mask(dev));
+	return min_t(u64, room, READ_ONCE(dynb_max_segment));
+}
+
+/* ---- dma_map_ops: everything else, forwarded to dma-direct -------------- */
+
+/* Process context (as dma_set_mask): what dma-direct answers for the mask. */
+static int dynb_dma_supported(struct device *dev, u64 mask)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+	struct device probe = {};
+
+	/* A scratch shadow, so neither real nor shadow masks change. */
+	dynb_shadow_copy(&probe, st->dev);
+	return dma_set_coherent_mask(&probe, mask) == 0;
+}
+
+static u64 dynb_get_required_mask(struct device *dev)
+{
+	return dma_get_required_mask(&dynb_from_dev(dev)->coh);
+}
+
+/* The coherent shadow follows the real coherent mask at each call. */
+static struct device *dynb_coh(struct device *dev)
+{
+	struct dynb_dev *st = dynb_from_dev(dev);
+
+	if (READ_ONCE(st->coh.coherent_dma_mask) != dev->coherent_dma_mask)
+		WRITE_ONCE(st->coh.coherent_dma_mask, dev->coherent_dma_mask);
+	return &st->coh;
+}
+
+static void *dynb_alloc(struct device *dev, size_t size, dma_addr_t *handle,
+			gfp_t gfp, unsigned long attrs)
+{
+	return dma_alloc_attrs(dynb_coh(dev), size, handle, gfp, attrs);
+}
+
+static void dynb_free(struct device *dev, size_t size, void *vaddr,
+		      dma_addr_t handle, unsigned long attrs)
+{
+	dma_free_attrs(dynb_coh(dev), size, vaddr, handle, attrs);
+}
+
+static struct page *dynb_alloc_pages(struct device *dev, size_t size,
+				     dma_addr_t *handle,
+				     enum dma_data_direction dir, gfp_t gfp)
+{
+	return dma_alloc_pages(dynb_coh(dev), size, handle, dir, gfp);
+}
+
+static void dynb_free_pages(struct device *dev, size_t size,
+			    struct page *page, dma_addr_t handle,
+			    enum dma_data_direction dir)
+{
+	dma_free_pages(dynb_coh(dev), size, page, handle, dir);
+}
+
+static int dynb_mmap(struct device *dev, struct vm_area_struct *vma,
+		     void *vaddr, dma_addr_t handle, size_t size,
+		     unsigned long attrs)
+{
+	return dma_mmap_attrs(dynb_coh(dev), vma, vaddr, handle, size, attrs);
+}
+
+static int dynb_get_sgtable(struct device *dev, struct sg_table *sgt,
+			    void *vaddr, dma_addr_t handle, size_t size,
+			    unsigned long attrs)
+{
+	return dma_get_sgtable_attrs(dynb_coh(dev), sgt, vaddr, handle, size,
+				     attrs);
+}
+
+static void dynb_ops_init(struct dma_map_ops *ops)
+{
+	ops->alloc = dynb_alloc;
+	ops->free = dynb_free;
+	ops->DYNB_OPS_ALLOC_PAGES = dynb_alloc_pages;
+	ops->free_pages = dynb_free_pages;
+	ops->mmap = dynb_mmap;
+	ops->get_sgtable = dynb_get_sgtable;
+	ops->map_page = dynb_map_page;
+	ops->unmap_page = dynb_unmap_page;
+	ops->map_sg = dynb_map_sg;
+	ops->unmap_sg = dynb_unmap_sg;
+	ops->map_resource = dynb_map_resource;
+	ops->unmap_resource = dynb_unmap_resource;
+	ops->sync_single_for_cpu = dynb_sync_single_for_cpu;
+	ops->sync_single_for_device = dynb_sync_single_for_device;
+	ops->sync_sg_for_cpu = dynb_sync_sg_for_cpu;
+	ops->sync_sg_for_device = dynb_sync_sg_for_device;
+	ops->dma_supported = dynb_dma_supported;
+	ops->get_required_mask = dynb_get_required_mask;
+	ops->max_mapping_size = dynb_max_mapping_size;
+	/* dma-direct has no merge boundary: get_merge_boundary stays NULL. */
+}
+
+/* ---- attach and detach (process context, dynb_lock held) ---------------- */
+
+struct dynb_dev *dynb_find(struct device *dev)
+{
+	struct dynb_dev *st;
+
+	lockdep_assert_held(&dynb_lock);
+	list_for_each_entry(st, &dynb_devices, link)
+		if (st->dev == dev)
+			return st;
+	return NULL;
+}
+
+static bool dynb_busy(struct dynb_dev *st)
+{
+	struct dynb_pool *pool = rcu_dereference_protected(st->pool,
+						lockdep_is_held(&dynb_lock));
+	struct dynbounce_stats s;
+	size_t used, hiwater;
+
+	dynb_pool_usage(pool, &used, &hiwater);
+	dynb_dyn_usage(st, &s);
+	return used || s.dyn_live;
+}
+
+static void dynb_release(struct dynb_dev *st)
+{
+	dynb_dyn_destroy(st);
+	dynb_pool_free(st, rcu_dereference_protected(st->pool, true));
+	put_device(st->dev);
+	kfree(st);
+}
+
+int dynb_attach(struct device *dev)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	size_t pool_size = READ_ONCE(dynb_pool_size);
+	struct dynb_pool *pool = NULL;
+	struct dynb_dev *st;
+
+	lockdep_assert_held(&dynb_lock);
+	if (dynb_find(dev))
+		return -EEXIST;
+	if (ops) {
+		dev_err(dev, "dynbounce: not attaching: the device has DMA ops of its own (%ps); dynbounce stacks only on dma-direct\n",
+			ops);
+		return -EOPNOTSUPP;
+	}
+	if (dynb_dev_uses_dma_iommu(dev)) {
+		dev_err(dev, "dynbounce: not attaching: the device uses dma-iommu, which bypasses dma_ops (its IOMMU already reaches all memory)\n");
+		return -EOPNOTSUPP;
+	}
+	if (!dev->dma_mask) {
+		dev_err(dev, "dynbounce: not attaching: the device has no DMA mask (not set up for DMA)\n");
+		return -EINVAL;
+	}
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	st->dev = get_device(dev);
+	dynb_shadows_sync(st);
+	if (pool_size) {
+		pool = dynb_pool_create(st, pool_size);
+		if (!pool) {
+			put_device(dev);
+			kfree(st);
+			return -ENOMEM;
+		}
+	}
+	RCU_INIT_POINTER(st->pool, pool);
+	dynb_dyn_init(st);
+	dynb_ops_init(&st->ops);
+	list_add_tail(&st->link, &dynb_devices);
+	dynb_debugfs_add(st);
+
+	/* Syncs must reach the overlay before any bounced mapping exists. */
+	st->saved_skip_sync = dynb_skip_sync_get(dev);
+	dynb_skip_sync_set(dev, false);
+	set_dma_ops(dev, &st->ops);
+
+	if (pool)
+		dev_info(dev, "dynbounce: attached: pool %zu KiB at %pad, device reaches %#llx%s\n",
+			 pool->size >> 10, &pool->dma, dma_get_mask(dev),
+			 st->coherent ? "" : ", non-coherent");
+	else
+		dev_info(dev, "dynbounce: attached: no pool, device reaches %#llx\n",
+			 dma_get_mask(dev));
+	return 0;
+}
+
+/*
+ * Put the device's own (dma-direct) ops back. With @waiting (module exit),
+ * wait for live bounced mappings instead of refusing.
+ */
+int dynb_detach(struct device *dev, bool waiting)
+{
+	struct dynb_dev *st;
+	unsigned int waited = 0;
+
+	lockdep_assert_held(&dynb_lock);
+	st = dynb_find(dev);
+	if (!st)
+		return -ENODEV;
+	if (!waiting && dynb_busy(st)) {
+		dev_warn(dev, "dynbounce: not detaching: bounced mappings are live\n");
+		return -EBUSY;
+	}
+	if (get_dma_ops(dev) == &st->ops)
+		set_dma_ops(dev, NULL);
+	/*
+	 * Callbacks that found our ops before the store above are in flight:
+	 * wait for them (SRCU), and for tasks preempted between reading the
+	 * ops and entering a callback (RCU tasks).
+	 */
+	synchronize_srcu(&dynb_srcu);
+	synchronize_rcu_tasks();
+	while (dynb_busy(st)) {
+		if (!waiting) {
+			/* A mapping slipped in before the ops went: undo. */
+			set_dma_ops(dev, &st->ops);
+			dev_warn(dev, "dynbounce: not detaching: bounced mappings are live\n");
+			return -EBUSY;
+		}
+		if (!(waited++ % 50))
+			dev_warn(dev, "dynbounce: waiting for live bounced mappings to be unmapped\n");
+		msleep(100);
+	}
+	dynb_skip_sync_set(dev, st->saved_skip_sync);
+	list_del(&st->link);
+	dynb_debugfs_remove(st);
+	dev_info(dev, "dynbounce: detached\n");
+	dynb_release(st);
+	return 0;
+}
+
+/*
+ * Process context, dynb_lock held: the bus core has just (re)configured DMA
+ * for the device (before probe) or its driver has just probed (@bound).
+ */
+void dynb_refresh(struct dynb_dev *st, bool bound)
+{
+	struct device *dev = st->dev;
+	struct dynb_pool *pool, *fresh;
+
+	lockdep_assert_held(&dynb_lock);
+	dynb_shadows_sync(st);
+	if (get_dma_ops(dev) != &st->ops) {
+		if (get_dma_ops(dev) || dynb_dev_uses_dma_iommu(dev)) {
+			dev_err(dev, "dynbounce: the device's DMA set-up replaced the overlay; bounced mappings will not work until it is detached\n");
+			return;
+		}
+		set_dma_ops(dev, &st->ops);
+	}
+	dynb_skip_sync_set(dev, false);
+
+	/* The driver narrowed its mask below the pool: move the pool. */
+	pool = rcu_dereference_protected(st->pool, lockdep_is_held(&dynb_lock));
+	if (!bound || !pool || dynb_pool_reachable(st, pool))
+		return;
+	fresh = dynb_pool_create(st, pool->size);
+	if (!fresh)
+		return;
+	pool = dynb_pool_swap(st, fresh);
+	if (pool == fresh)
+		dev_warn(dev, "dynbounce: the pool is out of the device's reach and busy; using dynamic buffers\n");
+	else
+		dev_info(dev, "dynbounce: pool moved to %pad for mask %#llx\n",
+			 &fresh->dma, dma_get_mask(dev));
+	dynb_pool_free(st, pool);
+}
+
+/* Any context. A consistent-enough snapshot of @st's numbers. */
+void dynb_snapshot(struct dynb_dev *st, struct dynbounce_stats *out)
+{
+	struct dynb_counters *c = &st->cnt;
+	struct dynb_pool *pool;
+	size_t used, hiwater;
+	int idx;
+
+	memset(out, 0, sizeof(*out));
+	out->maps = atomic_long_read(&c->maps);
+	out->unmaps = atomic_long_read(&c->unmaps);
+	out->passthrough = atomic_long_read(&c->passthrough);
+	out->bounced_fixed = atomic_long_read(&c->bounced_fixed);
+	out->bounced_dynamic = atomic_long_read(&c->bounced_dynamic);
+	out->map_failures = atomic_long_read(&c->map_failures);
+	out->fail_no_dynamic = atomic_long_read(&c->fail_no_dynamic);
+	out->fail_dyn_max = atomic_long_read(&c->fail_dyn_max);
+	out->fail_max_segment = atomic_long_read(&c->fail_max_segment);
+	out->fail_alloc = atomic_long_read(&c->fail_alloc);
+	out->bytes_to_device = atomic_long_read(&c->bytes_to_device);
+	out->bytes_from_device = atomic_long_read(&c->bytes_from_device);
+
+	idx = srcu_read_lock(&dynb_srcu);
+	pool = srcu_dereference(st->pool, &dynb_srcu);
+	dynb_pool_usage(pool, &used, &hiwater);
+	out->pool_bytes = pool ? pool->size : 0;
+	srcu_read_unlock(&dynb_srcu, idx);
+	out->pool_used_bytes = used;
+	out->pool_hiwater_bytes = hiwater;
+	dynb_dyn_usage(st, out);
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pool.c - the fixed pool: one block of device-reachable memory per attached
+ * device, carved into 2 KiB slots.
+ *
+ * A mapping takes a run of free slots found by a next-fit search of a bitmap.
+ * Every slot of the run records the run's first slot, so an address anywhere
+ * inside a mapping (dma_sync_single_range_*() passes such addresses) leads
+ * back to the mapping in O(1). The first slot records the original buffer.
+ *
+ * The pool hangs off its device by an SRCU-protected pointer so it can be
+ * replaced while the device is live (a driver narrowed its DMA mask after
+ * attach, or pool_size changed): the old pool is retired under its lock once
+ * idle, no mapping can enter it after that, and it is freed when the SRCU
+ * readers that might still look at it are gone.
+ */
+#include "dynbounce_int.h"
+
+#include <linux/bitmap.h>
+#include <linux/dma-direct.h>
+#include <linux/slab.h>
+
+static unsigned int dynb_nr_slots(size_t bytes)
+{
+	return max_t(unsigned int, 1, DIV_ROUND_UP(bytes, DYNB_SLOT_SIZE));
+}
+
+static dma_addr_t dynb_slot_dma(struct dynb_pool *pool, unsigned int idx)
+{
+	return pool->dma + ((dma_addr_t)idx << DYNB_SLOT_SHIFT);
+}
+
+/*
+ * Process context. A pool of @size bytes the device can reach now. The
+ * streaming shadow's coherent mask follows the device's streaming mask, so
+ * dma-direct picks the zone (and CMA, for a pool beyond the page allocator's
+ * limit) exactly as it would for the device itself.
+ */
+struct dynb_pool *dynb_pool_create(struct dynb_dev *st, size_t size)
+{
+	struct dynb_pool *pool;
+	unsigned int n = size >> DYNB_SLOT_SHIFT;
+	struct page *page;
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return NULL;
+	spin_lock_init(&pool->lock);
+	pool->map = bitmap_zalloc(n, GFP_KERNEL);
+	pool->slots = kvcalloc(n, sizeof(*pool->slots), GFP_KERNEL);
+	if (!pool->map || !pool->slots)
+		goto fail;
+
+	dynb_shadow_track_mask(st);
+	page = dma_alloc_pages(&st->shadow, size, &pool->dma, DMA_BIDIRECTIONAL,
+			       GFP_KERNEL | __GFP_NOWARN);
+	if (!page) {
+		dev_err(st->dev, "dynbounce: cannot allocate a %zu KiB pool the device reaches (mask %#llx)\n",
+			size >> 10, dma_get_mask(st->dev));
+		goto fail;
+	}
+	pool->vaddr = page_address(page);
+	pool->nslots = n;
+	pool->size = size;
+	return pool;
+fail:
+	bitmap_free(pool->map);
+	kvfree(pool->slots);
+	kfree(pool);
+	return NULL;
+}
+
+/* Process context; the pool must be idle and unreachable by readers. */
+void dynb_pool_free(struct dynb_dev *st, struct dynb_pool *pool)
+{
+	if (!pool)
+		return;
+	dma_free_pages(&st->shadow, pool->size, virt_to_page(pool->vaddr),
+		       pool->dma, DMA_BIDIRECTIONAL);
+	bitmap_free(pool->map);
+	kvfree(pool->slots);
+	kfree(pool);
+}
+
+/*
+ * Process context, dynb_lock held. Put @fresh in place of the device's pool
+ * if the old one is idle; returns the pool the caller must free (the old one,
+ * or @fresh if the swap could not be made).
+ */
+struct dynb_pool *dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh)
+{
+	struct dynb_pool *old = rcu_dereference_protected(st->pool,
+						lockdep_is_held(&dynb_lock));
+	unsigned long flags;
+
+	if (old) {
+		spin_lock_irqsave(&old->lock, flags);
+		if (old->used) {
+			spin_unlock_irqrestore(&old->lock, flags);
+			return fresh;
+		}
+		/* No mapping may enter it from now on; see dynb_pool_map(). */
+		old->retired = true;
+		spin_unlock_irqrestore(&old->lock, flags);
+	}
+	rcu_assign_pointer(st->pool, fresh);
+	/* Mappings that found @old before the swap have failed over by now. */
+	synchronize_srcu(&dynb_srcu);
+	return old;
+}
+
+/*
+ * Can the device still reach the whole pool? A driver may narrow its mask
+ * after attach (in probe); such a pool is skipped until it is replaced.
+ */
+bool dynb_pool_reachable(struct dynb_dev *st, struct dynb_pool *pool)
+{
+	return pool && dma_capable(st->dev, pool->dma, pool->size, true);
+}
+
+/* Find @n free slots aligned to @align_slots (a power of two); lock held. */
+static unsigned long dynb_pool_search(struct dynb_pool *pool, unsigned int n,
+				      unsigned long align_slots)
+{
+	unsigned long start;
+
+	lockdep_assert_held(&pool->lock);
+	start = bitmap_find_next_zero_area(pool->map, pool->nslots, pool->hint,
+					   n, align_slots - 1);
+	if (start >= pool->nslots && pool->hint)
+		start = bitmap_find_next_zero_area(pool->map, pool->nslots, 0,
+						   n, align_slots - 1);
+	return start;
+}
+
+/*
+ * Any context. Take slots for @pad + @size bytes, the run starting on a
+ * multiple of @align_slots slots; returns the device address of the data
+ * (run start + @pad) or DMA_MAPPING_ERROR when no run is free. Copies nothing.
+ */
+dma_addr_t dynb_pool_map(struct dynb_pool *pool, phys_addr_t orig,
+			 size_t size, size_t pad, unsigned long align_slots)
+{
+	unsigned int n = dynb_nr_slots(pad + size);
+	unsigned long flags, idx;
+	unsigned int i;
+
+	if (pad + size > pool->size)
+		return DMA_MAPPING_ERROR;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	idx = pool->retired ? pool->nslots :
+	      dynb_pool_search(pool, n, align_slots);
+	if (idx >= pool->nslots) {
+		spin_unlock_irqrestore(&pool->lock, flags);
+		return DMA_MAPPING_ERROR;
+	}
+	bitmap_set(pool->map, idx, n);
+	pool->hint = idx + n < pool->nslots ? idx + n : 0;
+	pool->used += (size_t)n << DYNB_SLOT_SHIFT;
+	if (pool->used > pool->hiwater)
+		pool->hiwater = pool->used;
+	for (i = idx; i < idx + n; i++)
+		pool->slots[i].head = idx;
+	pool->slots[idx].nslots = n;
+	pool->slots[idx].pad = pad;
+	pool->slots[idx].size = size;
+	pool->slots[idx].orig = orig;
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	return dynb_slot_dma(pool, idx) + pad;
+}
+
+/*
+ * Any context. The mapping that contains @addr, or NULL if @addr is not in
+ * the pool; *@start gets the device address of the mapping's data.
+ */
+struct dynb_slot *dynb_pool_find(struct dynb_pool *pool, dma_addr_t addr,
+				 dma_addr_t *start)
+{
+	struct dynb_slot *head;
+	unsigned int idx;
+
+	if (!pool || addr < pool->dma || addr - pool->dma >= pool->size)
+		return NULL;
+	idx = pool->slots[(addr - pool->dma) >> DYNB_SLOT_SHIFT].head;
+	head = &pool->slots[idx];
+	*start = dynb_slot_dma(pool, idx) + head->pad;
+	return head;
+}
+
+/* Kernel address of the byte the device sees at @dma. */
+void *dynb_pool_vaddr(struct dynb_pool *pool, dma_addr_t dma)
+{
+	return pool->vaddr + (dma - pool->dma);
+}
+
+/* Any context. Give the slots of @head's mapping back. */
+void dynb_pool_unmap(struct dynb_pool *pool, struct dynb_slot *head)
+{
+	unsigned int idx = head - pool->slots;
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	bitmap_clear(pool->map, idx, head->nslots);
+	pool->used -= (size_t)head->nslots << DYNB_SLOT_SHIFT;
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+/* Any context. used/hiwater under the lock, for stats. */
+void dynb_pool_usage(struct dynb_pool *pool, size_t *used, size_t *hiwater)
+{
+	unsigned long flags;
+
+	*used = 0;
+	*hiwater = 0;
+	if (!pool)
+		return;
+	spin_lock_irqsave(&pool->lock, flags);
+	*used = pool->used;
+	*hiwater = pool->hiwater;
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
