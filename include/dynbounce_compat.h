@@ -26,7 +26,7 @@
  * CONFIG_XEN (or GART_IOMMU on x86). Without it there is nothing to overlay.
  */
 #if !defined(CONFIG_DMA_OPS) && !defined(CONFIG_ARCH_HAS_DMA_OPS)
-#error "dynbounce needs a kernel with a dma_ops field in struct device: CONFIG_ARCH_HAS_DMA_OPS (6.10+, selected by CONFIG_XEN or CONFIG_GART_IOMMU on x86_64, CONFIG_XEN on arm64) or CONFIG_DMA_OPS (up to 6.9). This kernel has neither; supported kernels: 6.1 to 6.12."
+#error "dynbounce: struct device has no dma_ops: CONFIG_ARCH_HAS_DMA_OPS (or CONFIG_XEN) needed"
 #endif
 
 /* The allocator's largest order: MAX_PAGE_ORDER (inclusive) or MAX_ORDER - 1. */
@@ -85,8 +85,8 @@ static inline void dynb_skip_sync_set(struct device *dev, bool skip)
 static inline void dynb_copy_coherent(struct device *to, struct device *from)
 {
 #if defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) || \
-    defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
-    defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL)
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL)
 	to->dma_coherent = from->dma_coherent;
 #endif
 }

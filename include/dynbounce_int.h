@@ -29,7 +29,7 @@
 
 /* The fixed pool hands out slots of 2 KiB, like the kernel's swiotlb. */
 #define DYNB_SLOT_SHIFT		11
-#define DYNB_SLOT_SIZE		(1UL << DYNB_SLOT_SHIFT)
+#define DYNB_SLOT_SIZE		BIT(DYNB_SLOT_SHIFT)
 
 /* Run-time tunables (params.c). Read with READ_ONCE on the hot path. */
 extern bool dynb_dynamic;
@@ -82,7 +82,7 @@ struct dynb_slot {
  * @nslots:	slots in the pool
  */
 struct dynb_pool {
-	spinlock_t lock;
+	spinlock_t lock;	/* see above; IRQ-safe, maps run in hard IRQ */
 	unsigned long *map;
 	unsigned int hint;
 	size_t used;
@@ -153,7 +153,7 @@ struct dynb_buf {
  */
 struct dynb_dyn {
 	struct xarray xa;
-	spinlock_t lock;
+	spinlock_t lock;	/* see above; IRQ-safe, maps run in hard IRQ */
 	struct list_head live;
 	struct list_head cache[DYNB_NR_ORDERS];
 	struct list_head large;
@@ -183,7 +183,8 @@ struct dynb_counters {
 
 /**
  * struct dynb_dev - dynbounce's state for one attached device
- * @ops:	the overlay; get_dma_ops(dev) points here
+ * @ops:	the overlay, filled at attach; get_dma_ops(dev) returns @ro
+ * @ro:		the same, read-only
  * @dev:	the real device (a reference is held)
  * @shadow:	streaming shadow: bounce memory is allocated from it (its
  *		coherent mask follows the real streaming mask) and, on a
@@ -199,7 +200,9 @@ struct dynb_counters {
  * @debugfs:	this device's debugfs folder
  */
 struct dynb_dev {
-	struct dma_map_ops ops;
+	union {	/* filled once at attach; the DMA core sees @ro */
+		struct dma_map_ops ops; const struct dma_map_ops ro;
+	};
 	struct device *dev;
 	struct device shadow;
 	struct device coh;
@@ -214,7 +217,7 @@ struct dynb_dev {
 
 static inline struct dynb_dev *dynb_from_dev(struct device *dev)
 {
-	return container_of(get_dma_ops(dev), struct dynb_dev, ops);
+	return container_of(get_dma_ops(dev), struct dynb_dev, ro);
 }
 
 /* Why a mapping was refused; each has a counter and a log phrase. */

@@ -26,6 +26,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+/* See dynbounce_int.h: attach/detach and the list of attached devices. */
 DEFINE_MUTEX(dynb_lock);
 LIST_HEAD(dynb_devices);
 
@@ -561,27 +562,27 @@ static int dynb_get_sgtable(struct device *dev, struct sg_table *sgt,
 				     attrs);
 }
 
-static void dynb_ops_init(struct dma_map_ops *ops)
+static void dynb_ops_init(struct dynb_dev *st)
 {
-	ops->alloc = dynb_alloc;
-	ops->free = dynb_free;
-	ops->DYNB_OPS_ALLOC_PAGES = dynb_alloc_pages;
-	ops->free_pages = dynb_free_pages;
-	ops->mmap = dynb_mmap;
-	ops->get_sgtable = dynb_get_sgtable;
-	ops->map_page = dynb_map_page;
-	ops->unmap_page = dynb_unmap_page;
-	ops->map_sg = dynb_map_sg;
-	ops->unmap_sg = dynb_unmap_sg;
-	ops->map_resource = dynb_map_resource;
-	ops->unmap_resource = dynb_unmap_resource;
-	ops->sync_single_for_cpu = dynb_sync_single_for_cpu;
-	ops->sync_single_for_device = dynb_sync_single_for_device;
-	ops->sync_sg_for_cpu = dynb_sync_sg_for_cpu;
-	ops->sync_sg_for_device = dynb_sync_sg_for_device;
-	ops->dma_supported = dynb_dma_supported;
-	ops->get_required_mask = dynb_get_required_mask;
-	ops->max_mapping_size = dynb_max_mapping_size;
+	st->ops.alloc = dynb_alloc;
+	st->ops.free = dynb_free;
+	st->ops.DYNB_OPS_ALLOC_PAGES = dynb_alloc_pages;
+	st->ops.free_pages = dynb_free_pages;
+	st->ops.mmap = dynb_mmap;
+	st->ops.get_sgtable = dynb_get_sgtable;
+	st->ops.map_page = dynb_map_page;
+	st->ops.unmap_page = dynb_unmap_page;
+	st->ops.map_sg = dynb_map_sg;
+	st->ops.unmap_sg = dynb_unmap_sg;
+	st->ops.map_resource = dynb_map_resource;
+	st->ops.unmap_resource = dynb_unmap_resource;
+	st->ops.sync_single_for_cpu = dynb_sync_single_for_cpu;
+	st->ops.sync_single_for_device = dynb_sync_single_for_device;
+	st->ops.sync_sg_for_cpu = dynb_sync_sg_for_cpu;
+	st->ops.sync_sg_for_device = dynb_sync_sg_for_device;
+	st->ops.dma_supported = dynb_dma_supported;
+	st->ops.get_required_mask = dynb_get_required_mask;
+	st->ops.max_mapping_size = dynb_max_mapping_size;
 	/* dma-direct has no merge boundary: get_merge_boundary stays NULL. */
 }
 
@@ -657,14 +658,14 @@ int dynb_attach(struct device *dev)
 	}
 	RCU_INIT_POINTER(st->pool, pool);
 	dynb_dyn_init(st);
-	dynb_ops_init(&st->ops);
+	dynb_ops_init(st);
 	list_add_tail(&st->link, &dynb_devices);
 	dynb_debugfs_add(st);
 
 	/* Syncs must reach the overlay before any bounced mapping exists. */
 	st->saved_skip_sync = dynb_skip_sync_get(dev);
 	dynb_skip_sync_set(dev, false);
-	set_dma_ops(dev, &st->ops);
+	set_dma_ops(dev, &st->ro);
 
 	if (pool)
 		dev_info(dev, "dynbounce: attached: pool %zu KiB at %pad, device reaches %#llx%s\n",
@@ -693,7 +694,7 @@ int dynb_detach(struct device *dev, bool waiting)
 		dev_warn(dev, "dynbounce: not detaching: bounced mappings are live\n");
 		return -EBUSY;
 	}
-	if (get_dma_ops(dev) == &st->ops)
+	if (get_dma_ops(dev) == &st->ro)
 		set_dma_ops(dev, NULL);
 	/*
 	 * Callbacks that found our ops before the store above are in flight:
@@ -705,7 +706,7 @@ int dynb_detach(struct device *dev, bool waiting)
 	while (dynb_busy(st)) {
 		if (!waiting) {
 			/* A mapping slipped in before the ops went: undo. */
-			set_dma_ops(dev, &st->ops);
+			set_dma_ops(dev, &st->ro);
 			dev_warn(dev, "dynbounce: not detaching: bounced mappings are live\n");
 			return -EBUSY;
 		}
@@ -732,12 +733,12 @@ void dynb_refresh(struct dynb_dev *st, bool bound)
 
 	lockdep_assert_held(&dynb_lock);
 	dynb_shadows_sync(st);
-	if (get_dma_ops(dev) != &st->ops) {
+	if (get_dma_ops(dev) != &st->ro) {
 		if (get_dma_ops(dev) || dynb_dev_uses_dma_iommu(dev)) {
 			dev_err(dev, "dynbounce: the device's DMA set-up replaced the overlay; bounced mappings will not work until it is detached\n");
 			return;
 		}
-		set_dma_ops(dev, &st->ops);
+		set_dma_ops(dev, &st->ro);
 	}
 	dynb_skip_sync_set(dev, false);
 

@@ -12,16 +12,16 @@
 #include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
-#include <linux/stringify.h>
+#include <linux/sizes.h>
 
-#define DYNB_POOL_MAX	(1ULL << 30)
-#define DYNB_SEG_MAX	(1ULL << 30)
+#define DYNB_POOL_MAX	SZ_1G
+#define DYNB_SEG_MAX	SZ_1G
 
 bool dynb_dynamic = true;
-unsigned long long dynb_dyn_max = 256ULL << 20;
-unsigned long long dynb_max_segment = 64ULL << 20;
+unsigned long long dynb_dyn_max = SZ_256M;
+unsigned long long dynb_max_segment = SZ_64M;
 bool dynb_force_bounce;
-unsigned long long dynb_pool_size = 4ULL << 20;
+unsigned long long dynb_pool_size = SZ_4M;
 
 /*
  * Parse a byte count with memparse() suffixes (K, M, G), one optional
@@ -85,7 +85,7 @@ MODULE_PARM_DESC(pool_size,
 		 "Fixed pool per attached device, bytes, K/M/G suffixes, a multiple of the page size, 0 for none; applies at the next attach [DEFAULT: 4M]");
 module_param_named(dynamic, dynb_dynamic, bool, 0644);
 MODULE_PARM_DESC(dynamic,
-		 "Allocate bounce buffers on demand when the pool is full or too small [DEFAULT: " __stringify(Y) "]");
+		 "Allocate bounce buffers on demand when the pool is full or too small [DEFAULT: Y]");
 module_param_cb(dyn_max, &dynb_size_ops, &dynb_dyn_max_p, 0644);
 MODULE_PARM_DESC(dyn_max,
 		 "Cap on live dynamic bounce bytes per device, K/M/G suffixes, 0 for no cap [DEFAULT: 256M]");
@@ -94,7 +94,7 @@ MODULE_PARM_DESC(max_segment,
 		 "Largest single mapping bounced, bytes, K/M/G suffixes, 1 to 1G [DEFAULT: 64M]");
 module_param_named(force_bounce, dynb_force_bounce, bool, 0644);
 MODULE_PARM_DESC(force_bounce,
-		 "Bounce even memory the device can reach [DEFAULT: " __stringify(N) "]");
+		 "Bounce even memory the device can reach [DEFAULT: N]");
 
 /* Process context. The same parsing and checks as a sysfs write. */
 int dynb_params_set(const char *name, const char *value)
