@@ -25,6 +25,8 @@
 #include <linux/xarray.h>
 
 #include "dynbounce.h"
+
+struct seq_file;
 #include "dynbounce_compat.h"
 
 /* The fixed pool hands out slots of 2 KiB, like the kernel's swiotlb. */
@@ -106,6 +108,7 @@ enum dynb_buf_state {
  * @node:	on dynb_dyn.live or on a cache list; guarded by dynb_dyn.lock
  * @state:	enum dynb_buf_state; changed under dynb_dyn.lock
  * @order:	page order of @alloc, or -1 for a CMA-sized buffer
+ * @dir:	DMA direction of the live mapping (debugfs)
  * @vaddr:	kernel address (never highmem)
  * @dma:	device address of the buffer's first byte
  * @alloc:	bytes allocated
@@ -123,6 +126,7 @@ struct dynb_buf {
 	struct list_head node;
 	u8 state;
 	s8 order;
+	u8 dir;
 	void *vaddr;
 	dma_addr_t dma;
 	size_t alloc;
@@ -165,18 +169,40 @@ struct dynb_dyn {
 	struct delayed_work trim;
 };
 
-/* Counters the hot path bumps; exact, read by debugfs and the stats API. */
+/* Which way a segment went; the histogram is split by it. */
+enum dynb_path {
+	DYNB_PATH_PASSTHROUGH,
+	DYNB_PATH_FIXED,
+	DYNB_PATH_DYNAMIC,
+	DYNB_PATH_FAILED,
+	DYNB_NR_PATHS,
+};
+
+/* Why a mapping was refused; each has a counter and a log phrase. */
+enum dynb_fail {
+	DYNB_FAIL_NO_DYNAMIC,
+	DYNB_FAIL_DYN_MAX,
+	DYNB_FAIL_MAX_SEGMENT,
+	DYNB_FAIL_ALLOC,
+	DYNB_NR_FAILS,
+};
+
+/* Bucket b counts sizes in [2^b, 2^(b+1)); 0 bytes in 0, 2 GiB up in the last. */
+#define DYNB_HIST_BUCKETS	32
+
+/**
+ * struct dynb_counters - what the hot path counts, exactly (atomics)
+ * @hist:	segments by path and by power-of-two size; the per-path and
+ *		total counts (maps) are its sums, so they always agree
+ * @fail:	refused segments by reason
+ * @unmaps:	segments unmapped
+ * @bytes_to_device:	bytes copied into bounce memory
+ * @bytes_from_device:	bytes copied out of bounce memory
+ */
 struct dynb_counters {
-	atomic_long_t maps;
+	atomic_long_t hist[DYNB_NR_PATHS][DYNB_HIST_BUCKETS];
+	atomic_long_t fail[DYNB_NR_FAILS];
 	atomic_long_t unmaps;
-	atomic_long_t passthrough;
-	atomic_long_t bounced_fixed;
-	atomic_long_t bounced_dynamic;
-	atomic_long_t map_failures;
-	atomic_long_t fail_no_dynamic;
-	atomic_long_t fail_dyn_max;
-	atomic_long_t fail_max_segment;
-	atomic_long_t fail_alloc;
 	atomic_long_t bytes_to_device;
 	atomic_long_t bytes_from_device;
 };
@@ -195,6 +221,8 @@ struct dynb_counters {
  * @saved_skip_sync: dma_skip_sync as found at attach (6.12+)
  * @pool:	the fixed pool, or NULL; SRCU (dynb_srcu) readers, replaced
  *		under dynb_lock
+ * @pool_work:	retries a pool change (new pool_size, narrowed mask) that
+ *		had to wait for the pool to go idle
  * @dyn:	the dynamic buffers
  * @cnt:	counters
  * @debugfs:	this device's debugfs folder
@@ -210,6 +238,7 @@ struct dynb_dev {
 	bool coherent;
 	bool saved_skip_sync;
 	struct dynb_pool __rcu *pool;
+	struct delayed_work pool_work;
 	struct dynb_dyn dyn;
 	struct dynb_counters cnt;
 	struct dentry *debugfs;
@@ -220,26 +249,25 @@ static inline struct dynb_dev *dynb_from_dev(struct device *dev)
 	return container_of(get_dma_ops(dev), struct dynb_dev, ro);
 }
 
-/* Why a mapping was refused; each has a counter and a log phrase. */
-enum dynb_fail {
-	DYNB_FAIL_NO_DYNAMIC,
-	DYNB_FAIL_DYN_MAX,
-	DYNB_FAIL_MAX_SEGMENT,
-	DYNB_FAIL_ALLOC,
-};
-
 /* overlay.c */
 void dynb_shadow_track_mask(struct dynb_dev *st);
 int dynb_attach(struct device *dev);
 int dynb_detach(struct device *dev, bool waiting);
 struct dynb_dev *dynb_find(struct device *dev);
 void dynb_refresh(struct dynb_dev *st, bool bound);
+int dynb_pool_apply(struct dynb_dev *st);
+
+/* stats.c */
+void dynb_account(struct dynb_dev *st, enum dynb_path path, size_t size);
+void dynb_account_fail(struct dynb_dev *st, enum dynb_fail why, size_t size);
 void dynb_snapshot(struct dynb_dev *st, struct dynbounce_stats *out);
+void dynb_stats_reset(struct dynb_dev *st);
 
 /* pool.c */
 struct dynb_pool *dynb_pool_create(struct dynb_dev *st, size_t size);
 void dynb_pool_free(struct dynb_dev *st, struct dynb_pool *pool);
-struct dynb_pool *dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh);
+int dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh,
+		   struct dynb_pool **oldp);
 bool dynb_pool_reachable(struct dynb_dev *st, struct dynb_pool *pool);
 dma_addr_t dynb_pool_map(struct dynb_pool *pool, phys_addr_t orig,
 			 size_t size, size_t pad, unsigned long align_slots);
@@ -248,6 +276,8 @@ struct dynb_slot *dynb_pool_find(struct dynb_pool *pool, dma_addr_t addr,
 void *dynb_pool_vaddr(struct dynb_pool *pool, dma_addr_t dma);
 void dynb_pool_unmap(struct dynb_pool *pool, struct dynb_slot *head);
 void dynb_pool_usage(struct dynb_pool *pool, size_t *used, size_t *hiwater);
+void dynb_pool_reset_hiwater(struct dynb_pool *pool);
+void dynb_pool_show(struct seq_file *m, struct dynb_pool *pool);
 
 /* dyn.c */
 void dynb_dyn_init(struct dynb_dev *st);
@@ -259,6 +289,8 @@ struct dynb_buf *dynb_dyn_find(struct dynb_dev *st, dma_addr_t addr);
 void dynb_dyn_trim_all(struct dynb_dev *st);
 size_t dynb_dyn_max_contig(void);
 void dynb_dyn_usage(struct dynb_dev *st, struct dynbounce_stats *out);
+void dynb_dyn_reset_hiwater(struct dynb_dev *st);
+void dynb_dyn_show_live(struct seq_file *m, struct dynb_dev *st);
 
 /* bounce.c */
 void dynb_copy_to_bounce(void *bounce, phys_addr_t orig, size_t size);
@@ -273,6 +305,8 @@ int dynb_match_parse(const char *list);
 bool dynb_match(struct device *dev);
 void dynb_match_free(void);
 void dynb_match_report(DYNB_BUS_CONST struct bus_type *const *buses, int nr);
+int dynb_match_attach(const char *text,
+		      DYNB_BUS_CONST struct bus_type *const *buses, int nr);
 
 /* params.c */
 int dynb_params_set(const char *name, const char *value);

@@ -20,6 +20,7 @@
 #include <linux/jiffies.h>
 #include <linux/log2.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 /* A buffer idle this long goes back to the allocator. */
@@ -344,6 +345,40 @@ void dynb_dyn_destroy(struct dynb_dev *st)
 	dynb_dyn_reap(st, true);
 	WARN_ON(!xa_empty(&st->dyn.xa));
 	xa_destroy(&st->dyn.xa);
+}
+
+/* Any context. The high-water mark comes down to what is live now. */
+void dynb_dyn_reset_hiwater(struct dynb_dev *st)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&st->dyn.lock, flags);
+	st->dyn.hiwater = st->dyn.live_bytes;
+	spin_unlock_irqrestore(&st->dyn.lock, flags);
+}
+
+/* Process context (debugfs). One line per live buffer, oldest last. */
+void dynb_dyn_show_live(struct seq_file *m, struct dynb_dev *st)
+{
+	static const char *const dir_name[] = {
+		[DMA_BIDIRECTIONAL] = "bidirectional",
+		[DMA_TO_DEVICE] = "to_device",
+		[DMA_FROM_DEVICE] = "from_device",
+		[DMA_NONE] = "none",
+	};
+	struct dynb_dyn *dyn = &st->dyn;
+	struct dynb_buf *buf;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dyn->lock, flags);
+	list_for_each_entry(buf, &dyn->live, node) {
+		dma_addr_t dma = buf->dma + buf->pad;
+
+		seq_printf(m, "%pad %zu %s %u\n", &dma, buf->size,
+			   dir_name[buf->dir & 3],
+			   jiffies_to_msecs(jiffies - buf->stamp));
+	}
+	spin_unlock_irqrestore(&dyn->lock, flags);
 }
 
 /* Any context. Counts for stats, under the lock so they agree. */

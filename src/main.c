@@ -9,18 +9,112 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/platform_device.h>
+#include <linux/slab.h>
 
 struct srcu_struct dynb_srcu;
-
-static char *dynb_devices_list;
-module_param_named(devices, dynb_devices_list, charp, 0444);
-MODULE_PARM_DESC(devices,
-		 "Devices to attach to, separated by ';' or spaces: a device name (0000:00:04.0, fec00000.v3d), pci:VVVV:DDDD or of:<compatible> [DEFAULT: none]");
 
 static DYNB_BUS_CONST struct bus_type *const dynb_buses[] = {
 	&pci_bus_type,
 	&platform_bus_type,
 };
+
+/*
+ * devices=: given at load (the list to attach to now and later); read back,
+ * it names the devices attached now, separated by ';'.
+ */
+static char *dynb_devices_list;
+
+static int dynb_devices_set(const char *val, const struct kernel_param *kp)
+{
+	char *copy = kstrdup(val, GFP_KERNEL);
+
+	if (!copy)
+		return -ENOMEM;
+	kfree(dynb_devices_list);
+	dynb_devices_list = copy;
+	return 0;
+}
+
+static int dynb_devices_get(char *buf, const struct kernel_param *kp)
+{
+	struct dynb_dev *st;
+	int len = 0;
+
+	mutex_lock(&dynb_lock);
+	list_for_each_entry(st, &dynb_devices, link)
+		len += scnprintf(buf + len, PAGE_SIZE - len, "%s%s",
+				 len ? ";" : "", dev_name(st->dev));
+	mutex_unlock(&dynb_lock);
+	len += scnprintf(buf + len, PAGE_SIZE - len, "\n");
+	return len;
+}
+
+static const struct kernel_param_ops dynb_devices_ops = {
+	.set = dynb_devices_set,
+	.get = dynb_devices_get,
+};
+module_param_cb(devices, &dynb_devices_ops, NULL, 0444);
+MODULE_PARM_DESC(devices,
+		 "Devices to attach to, separated by ';' or spaces: a device name (0000:00:04.0, fec00000.v3d), pci:VVVV:DDDD or of:<compatible>; reads back the devices attached now [DEFAULT: none]");
+
+/* Set once init is done: attach= and detach= are for run time only. */
+static bool dynb_ready;
+
+/* attach=ENTRY (write-only): attach the present devices one entry names. */
+static int dynb_attach_param(const char *val, const struct kernel_param *kp)
+{
+	if (!READ_ONCE(dynb_ready)) {
+		pr_err("attach: a run-time parameter; at load, use devices=\n");
+		return -EINVAL;
+	}
+	return dynb_match_attach(val, dynb_buses, ARRAY_SIZE(dynb_buses));
+}
+
+/* detach=NAME (write-only): give an attached device its own ops back. */
+static int dynb_detach_param(const char *val, const struct kernel_param *kp)
+{
+	size_t len = strcspn(val, "\n");
+	struct dynb_dev *st;
+	int ret = -ENODEV;
+
+	if (!READ_ONCE(dynb_ready)) {
+		pr_err("detach: a run-time parameter\n");
+		return -EINVAL;
+	}
+	mutex_lock(&dynb_lock);
+	list_for_each_entry(st, &dynb_devices, link) {
+		if (strlen(dev_name(st->dev)) == len &&
+		    !strncmp(dev_name(st->dev), val, len)) {
+			ret = dynb_detach(st->dev, false);
+			break;
+		}
+	}
+	mutex_unlock(&dynb_lock);
+	if (ret == -ENODEV)
+		pr_err("detach: '%.*s' is not attached\n", (int)len, val);
+	return ret;
+}
+
+static int dynb_write_only_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "\n");
+}
+
+static const struct kernel_param_ops dynb_attach_ops = {
+	.set = dynb_attach_param,
+	.get = dynb_write_only_get,
+};
+
+static const struct kernel_param_ops dynb_detach_ops = {
+	.set = dynb_detach_param,
+	.get = dynb_write_only_get,
+};
+module_param_cb(attach, &dynb_attach_ops, NULL, 0200);
+MODULE_PARM_DESC(attach,
+		 "Write an entry (as in devices=) to attach the present devices it names");
+module_param_cb(detach, &dynb_detach_ops, NULL, 0200);
+MODULE_PARM_DESC(detach,
+		 "Write a device name to detach it; refused with -EBUSY while it has live bounced mappings");
 
 /* Process context (bus notifier chain; the device lock may be held). */
 static int dynb_bus_event(struct notifier_block *nb, unsigned long action,
@@ -105,6 +199,7 @@ static int __init dynb_init(void)
 	for (i = 0; i < ARRAY_SIZE(dynb_buses); i++)
 		bus_for_each_dev(dynb_buses[i], NULL, NULL, dynb_attach_present);
 	dynb_match_report(dynb_buses, ARRAY_SIZE(dynb_buses));
+	WRITE_ONCE(dynb_ready, true);
 
 	pr_info("version %s loaded (pool_size=%llu dynamic=%d dyn_max=%llu max_segment=%llu force_bounce=%d)\n",
 		DYNB_VERSION, dynb_pool_size, dynb_dynamic, dynb_dyn_max,
@@ -119,6 +214,7 @@ out_notifiers:
 	dynb_match_free();
 out_srcu:
 	cleanup_srcu_struct(&dynb_srcu);
+	kfree(dynb_devices_list);
 	return ret;
 }
 
@@ -136,6 +232,7 @@ static void __exit dynb_exit(void)
 	dynb_debugfs_exit();
 	dynb_match_free();
 	cleanup_srcu_struct(&dynb_srcu);
+	kfree(dynb_devices_list);
 	pr_info("unloaded\n");
 }
 

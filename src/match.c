@@ -154,6 +154,60 @@ static int dynb_match_one(struct device *dev, void *data)
 	return dynb_entry_matches(data, dev);
 }
 
+struct dynb_attach_ctx {
+	struct dynb_entry *entry;
+	int found;
+	int err;
+};
+
+static int dynb_attach_matching(struct device *dev, void *data)
+{
+	struct dynb_attach_ctx *ctx = data;
+	int ret;
+
+	if (!dynb_entry_matches(ctx->entry, dev))
+		return 0;
+	ctx->found++;
+	mutex_lock(&dynb_lock);
+	ret = dynb_attach(dev);
+	mutex_unlock(&dynb_lock);
+	if (ret && ret != -EEXIST)
+		ctx->err = ret;
+	return 0;
+}
+
+/*
+ * Process context (a write to the attach parameter). Attach every present
+ * device that @text, one list entry, names. -EINVAL for a malformed entry,
+ * -ENODEV when no device matches; the list given at load is not changed.
+ */
+int dynb_match_attach(const char *text, DYNB_BUS_CONST struct bus_type *const *buses,
+		      int nr)
+{
+	struct dynb_entry entry;
+	struct dynb_attach_ctx ctx = { .entry = &entry };
+	char *copy;
+	int b;
+
+	copy = kstrndup(text, strcspn(text, "\n"), GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	if (!*strim(copy) || dynb_parse_entry(&entry, strim(copy))) {
+		pr_err("attach: malformed entry '%s' (want a device name, pci:VVVV:DDDD or of:<compatible>)\n",
+		       copy);
+		kfree(copy);
+		return -EINVAL;
+	}
+	for (b = 0; b < nr; b++)
+		bus_for_each_dev(buses[b], NULL, &ctx, dynb_attach_matching);
+	if (!ctx.found) {
+		pr_err("attach: no device matches '%s'\n", entry.text);
+		ctx.err = -ENODEV;
+	}
+	kfree(copy);
+	return ctx.err;
+}
+
 /*
  * Process context, at load, after the initial attach: name the entries that
  * matched no present device, so a user sees they are waited for.

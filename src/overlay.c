@@ -26,6 +26,8 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include "dynbounce_trace.h"
+
 /* See dynbounce_int.h: attach/detach and the list of attached devices. */
 DEFINE_MUTEX(dynb_lock);
 LIST_HEAD(dynb_devices);
@@ -77,32 +79,10 @@ static void dynb_shadows_sync(struct dynb_dev *st)
 
 /* ---- counting and refusing ---------------------------------------------- */
 
-static void dynb_count(atomic_long_t *c)
-{
-	atomic_long_inc(c);
-}
-
 static dma_addr_t dynb_refuse(struct dynb_dev *st, size_t size,
 			      enum dynb_fail why, unsigned long attrs)
 {
-	atomic_long_t *reason;
-
-	switch (why) {
-	case DYNB_FAIL_NO_DYNAMIC:
-		reason = &st->cnt.fail_no_dynamic;
-		break;
-	case DYNB_FAIL_DYN_MAX:
-		reason = &st->cnt.fail_dyn_max;
-		break;
-	case DYNB_FAIL_MAX_SEGMENT:
-		reason = &st->cnt.fail_max_segment;
-		break;
-	default:
-		reason = &st->cnt.fail_alloc;
-		break;
-	}
-	dynb_count(reason);
-	dynb_count(&st->cnt.map_failures);
+	dynb_account_fail(st, why, size);
 	if (!(attrs & DMA_ATTR_NO_WARN))
 		dev_err_ratelimited(st->dev,
 				    "dynbounce: cannot map %zu bytes: %s (dynamic=%d dyn_max=%llu max_segment=%llu)\n",
@@ -146,7 +126,7 @@ static dma_addr_t dynb_bounce_map(struct dynb_dev *st, phys_addr_t phys,
 	size_t pad = phys & min_align;
 	struct dynb_pool *pool;
 	dma_addr_t dma = DMA_MAPPING_ERROR;
-	atomic_long_t *path;
+	enum dynb_path path;
 	enum dynb_fail why;
 	struct dynb_buf *buf;
 	void *vaddr;
@@ -160,7 +140,7 @@ static dma_addr_t dynb_bounce_map(struct dynb_dev *st, phys_addr_t phys,
 				    dynb_align_slots(pad, size, min_align));
 	if (dma != DMA_MAPPING_ERROR) {
 		vaddr = dynb_pool_vaddr(pool, dma);
-		path = &st->cnt.bounced_fixed;
+		path = DYNB_PATH_FIXED;
 	} else {
 		if (!READ_ONCE(dynb_dynamic))
 			return dynb_refuse(st, size, DYNB_FAIL_NO_DYNAMIC, attrs);
@@ -170,10 +150,11 @@ static dma_addr_t dynb_bounce_map(struct dynb_dev *st, phys_addr_t phys,
 		buf->orig = phys;
 		buf->pad = pad;
 		buf->size = size;
+		buf->dir = dir;
 		buf->stamp = jiffies;
 		dma = buf->dma + pad;
 		vaddr = buf->vaddr + pad;
-		path = &st->cnt.bounced_dynamic;
+		path = DYNB_PATH_DYNAMIC;
 	}
 
 	/* Each live bounced mapping pins the module: rmmod says "in use". */
@@ -190,7 +171,8 @@ static dma_addr_t dynb_bounce_map(struct dynb_dev *st, phys_addr_t phys,
 		atomic_long_add(size, &st->cnt.bytes_to_device);
 		dynb_bounce_for_device(st, dma, size, DMA_TO_DEVICE);
 	}
-	dynb_count(path);
+	dynb_account(st, path, size);
+	trace_map(st->dev, phys, dma, size, dir, path);
 	return dma;
 }
 
@@ -200,7 +182,6 @@ static dma_addr_t dynb_map_one(struct dynb_dev *st, phys_addr_t phys,
 {
 	dma_addr_t dma;
 
-	dynb_count(&st->cnt.maps);
 	if (dynb_must_bounce(st, phys, size))
 		return dynb_bounce_map(st, phys, size, dir, attrs);
 
@@ -212,7 +193,8 @@ static dma_addr_t dynb_map_one(struct dynb_dev *st, phys_addr_t phys,
 					 offset_in_page(phys), size, dir, attrs);
 	if (dma == DMA_MAPPING_ERROR)
 		return dynb_refuse(st, size, DYNB_FAIL_ALLOC, attrs);
-	dynb_count(&st->cnt.passthrough);
+	dynb_account(st, DYNB_PATH_PASSTHROUGH, size);
+	trace_map(st->dev, phys, dma, size, dir, DYNB_PATH_PASSTHROUGH);
 	return dma;
 }
 
@@ -279,14 +261,17 @@ static void dynb_unmap_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 {
 	struct dynb_hit hit;
 
-	dynb_count(&st->cnt.unmaps);
+	atomic_long_inc(&st->cnt.unmaps);
 	if (!dynb_lookup(st, addr, &hit)) {
+		trace_unmap(st->dev, addr, size, dir, DYNB_PATH_PASSTHROUGH);
 		/* Passthrough: dma-direct's unmap is a no-op when coherent. */
 		if (!st->coherent)
 			dma_unmap_page_attrs(&st->shadow, addr, size, dir, attrs);
 		return;
 	}
 	size = hit.room;
+	trace_unmap(st->dev, addr, size, dir,
+		    hit.slot ? DYNB_PATH_FIXED : DYNB_PATH_DYNAMIC);
 	/* DMA-API: what the device wrote reaches the caller at unmap. */
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
 	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)) {
@@ -307,6 +292,7 @@ static void dynb_sync_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 	struct dynb_hit hit;
 
 	if (!dynb_lookup(st, addr, &hit)) {
+		trace_sync(st->dev, addr, size, dir, for_cpu, false);
 		if (st->coherent)
 			return;
 		if (for_cpu)
@@ -316,6 +302,7 @@ static void dynb_sync_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 		return;
 	}
 	size = dynb_clamp(st, &hit, size);
+	trace_sync(st->dev, addr, size, dir, for_cpu, true);
 	if (for_cpu) {
 		/* DMA-API: sync_for_cpu hands the device's bytes over. */
 		dynb_bounce_for_cpu(st, addr, size, dir);
@@ -588,6 +575,8 @@ static void dynb_ops_init(struct dynb_dev *st)
 
 /* ---- attach and detach (process context, dynb_lock held) ---------------- */
 
+static void dynb_pool_work(struct work_struct *work);
+
 struct dynb_dev *dynb_find(struct device *dev)
 {
 	struct dynb_dev *st;
@@ -657,6 +646,7 @@ int dynb_attach(struct device *dev)
 		}
 	}
 	RCU_INIT_POINTER(st->pool, pool);
+	INIT_DELAYED_WORK(&st->pool_work, dynb_pool_work);
 	dynb_dyn_init(st);
 	dynb_ops_init(st);
 	list_add_tail(&st->link, &dynb_devices);
@@ -715,6 +705,7 @@ int dynb_detach(struct device *dev, bool waiting)
 		msleep(100);
 	}
 	dynb_skip_sync_set(dev, st->saved_skip_sync);
+	cancel_delayed_work_sync(&st->pool_work);
 	list_del(&st->link);
 	dynb_debugfs_remove(st);
 	dev_info(dev, "dynbounce: detached\n");
@@ -723,13 +714,63 @@ int dynb_detach(struct device *dev, bool waiting)
 }
 
 /*
+ * Process context, dynb_lock held. Give the device the pool pool_size asks
+ * for, below its current mask: at once if the pool is idle, else retried
+ * every 200 ms by pool_work until it is. 0 when nothing had to change.
+ */
+int dynb_pool_apply(struct dynb_dev *st)
+{
+	size_t want = READ_ONCE(dynb_pool_size);
+	struct dynb_pool *pool, *fresh = NULL, *old;
+	int ret;
+
+	lockdep_assert_held(&dynb_lock);
+	pool = rcu_dereference_protected(st->pool, lockdep_is_held(&dynb_lock));
+	if ((pool ? pool->size : 0) == want &&
+	    (!pool || dynb_pool_reachable(st, pool)))
+		return 0;
+	if (want) {
+		fresh = dynb_pool_create(st, want);
+		if (!fresh)
+			return -ENOMEM;
+	}
+	ret = dynb_pool_swap(st, fresh, &old);
+	if (ret) {
+		dynb_pool_free(st, fresh);
+		schedule_delayed_work(&st->pool_work, HZ / 5);
+		return ret;
+	}
+	dynb_pool_free(st, old);
+	if (fresh)
+		dev_info(st->dev, "dynbounce: pool now %zu KiB at %pad (mask %#llx)\n",
+			 fresh->size >> 10, &fresh->dma, dma_get_mask(st->dev));
+	else
+		dev_info(st->dev, "dynbounce: pool removed (pool_size=0)\n");
+	return 0;
+}
+
+/* Process context (system_wq). Never waits for dynb_lock: detach cancels us. */
+static void dynb_pool_work(struct work_struct *work)
+{
+	struct dynb_dev *st = container_of(to_delayed_work(work),
+					   struct dynb_dev, pool_work);
+
+	if (!mutex_trylock(&dynb_lock)) {
+		schedule_delayed_work(&st->pool_work, HZ / 5);
+		return;
+	}
+	dynb_pool_apply(st);
+	mutex_unlock(&dynb_lock);
+}
+
+/*
  * Process context, dynb_lock held: the bus core has just (re)configured DMA
- * for the device (before probe) or its driver has just probed (@bound).
+ * for the device (before probe), its driver has just probed (@bound), or it
+ * was unbound.
  */
 void dynb_refresh(struct dynb_dev *st, bool bound)
 {
 	struct device *dev = st->dev;
-	struct dynb_pool *pool, *fresh;
 
 	lockdep_assert_held(&dynb_lock);
 	dynb_shadows_sync(st);
@@ -741,51 +782,7 @@ void dynb_refresh(struct dynb_dev *st, bool bound)
 		set_dma_ops(dev, &st->ro);
 	}
 	dynb_skip_sync_set(dev, false);
-
-	/* The driver narrowed its mask below the pool: move the pool. */
-	pool = rcu_dereference_protected(st->pool, lockdep_is_held(&dynb_lock));
-	if (!bound || !pool || dynb_pool_reachable(st, pool))
-		return;
-	fresh = dynb_pool_create(st, pool->size);
-	if (!fresh)
-		return;
-	pool = dynb_pool_swap(st, fresh);
-	if (pool == fresh)
-		dev_warn(dev, "dynbounce: the pool is out of the device's reach and busy; using dynamic buffers\n");
-	else
-		dev_info(dev, "dynbounce: pool moved to %pad for mask %#llx\n",
-			 &fresh->dma, dma_get_mask(dev));
-	dynb_pool_free(st, pool);
-}
-
-/* Any context. A consistent-enough snapshot of @st's numbers. */
-void dynb_snapshot(struct dynb_dev *st, struct dynbounce_stats *out)
-{
-	struct dynb_counters *c = &st->cnt;
-	struct dynb_pool *pool;
-	size_t used, hiwater;
-	int idx;
-
-	memset(out, 0, sizeof(*out));
-	out->maps = atomic_long_read(&c->maps);
-	out->unmaps = atomic_long_read(&c->unmaps);
-	out->passthrough = atomic_long_read(&c->passthrough);
-	out->bounced_fixed = atomic_long_read(&c->bounced_fixed);
-	out->bounced_dynamic = atomic_long_read(&c->bounced_dynamic);
-	out->map_failures = atomic_long_read(&c->map_failures);
-	out->fail_no_dynamic = atomic_long_read(&c->fail_no_dynamic);
-	out->fail_dyn_max = atomic_long_read(&c->fail_dyn_max);
-	out->fail_max_segment = atomic_long_read(&c->fail_max_segment);
-	out->fail_alloc = atomic_long_read(&c->fail_alloc);
-	out->bytes_to_device = atomic_long_read(&c->bytes_to_device);
-	out->bytes_from_device = atomic_long_read(&c->bytes_from_device);
-
-	idx = srcu_read_lock(&dynb_srcu);
-	pool = srcu_dereference(st->pool, &dynb_srcu);
-	dynb_pool_usage(pool, &used, &hiwater);
-	out->pool_bytes = pool ? pool->size : 0;
-	srcu_read_unlock(&dynb_srcu, idx);
-	out->pool_used_bytes = used;
-	out->pool_hiwater_bytes = hiwater;
-	dynb_dyn_usage(st, out);
+	/* The driver may have narrowed its mask below the pool: move it. */
+	if (bound)
+		dynb_pool_apply(st);
 }

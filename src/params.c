@@ -42,6 +42,7 @@ static int dynb_parse_bytes(const char *val, unsigned long long *out)
 struct dynb_size_param {
 	unsigned long long *var;
 	unsigned long long min, max, align;
+	void (*changed)(void);
 };
 
 static int dynb_size_set(const char *val, const struct kernel_param *kp)
@@ -58,6 +59,8 @@ static int dynb_size_set(const char *val, const struct kernel_param *kp)
 		return -EINVAL;
 	}
 	WRITE_ONCE(*p->var, v);
+	if (p->changed)
+		p->changed();
 	return 0;
 }
 
@@ -73,8 +76,19 @@ static const struct kernel_param_ops dynb_size_ops = {
 	.get = dynb_size_get,
 };
 
+/* Process context (a sysfs write): resize every attached device's pool. */
+static void dynb_pool_size_changed(void)
+{
+	struct dynb_dev *st;
+
+	mutex_lock(&dynb_lock);
+	list_for_each_entry(st, &dynb_devices, link)
+		dynb_pool_apply(st);
+	mutex_unlock(&dynb_lock);
+}
+
 static struct dynb_size_param dynb_pool_size_p = {
-	&dynb_pool_size, 0, DYNB_POOL_MAX, PAGE_SIZE };
+	&dynb_pool_size, 0, DYNB_POOL_MAX, PAGE_SIZE, dynb_pool_size_changed };
 static struct dynb_size_param dynb_dyn_max_p = {
 	&dynb_dyn_max, 0, ULLONG_MAX, 0 };
 static struct dynb_size_param dynb_max_segment_p = {
@@ -82,7 +96,7 @@ static struct dynb_size_param dynb_max_segment_p = {
 
 module_param_cb(pool_size, &dynb_size_ops, &dynb_pool_size_p, 0644);
 MODULE_PARM_DESC(pool_size,
-		 "Fixed pool per attached device, bytes, K/M/G suffixes, a multiple of the page size, 0 for none; applies at the next attach [DEFAULT: 4M]");
+		 "Fixed pool per attached device, bytes, K/M/G suffixes, a multiple of the page size, 0 for none; a change applies to each attached device once its pool is idle [DEFAULT: 4M]");
 module_param_named(dynamic, dynb_dynamic, bool, 0644);
 MODULE_PARM_DESC(dynamic,
 		 "Allocate bounce buffers on demand when the pool is full or too small [DEFAULT: Y]");

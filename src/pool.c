@@ -18,6 +18,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/dma-direct.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 static unsigned int dynb_nr_slots(size_t bytes)
@@ -83,11 +84,12 @@ void dynb_pool_free(struct dynb_dev *st, struct dynb_pool *pool)
 }
 
 /*
- * Process context, dynb_lock held. Put @fresh in place of the device's pool
- * if the old one is idle; returns the pool the caller must free (the old one,
- * or @fresh if the swap could not be made).
+ * Process context, dynb_lock held. Put @fresh (may be NULL: no pool) in place
+ * of the device's pool if the old one is idle, and hand the old one back in
+ * *@old for the caller to free. -EBUSY while the old pool has live mappings.
  */
-struct dynb_pool *dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh)
+int dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh,
+		   struct dynb_pool **oldp)
 {
 	struct dynb_pool *old = rcu_dereference_protected(st->pool,
 						lockdep_is_held(&dynb_lock));
@@ -97,7 +99,7 @@ struct dynb_pool *dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh)
 		spin_lock_irqsave(&old->lock, flags);
 		if (old->used) {
 			spin_unlock_irqrestore(&old->lock, flags);
-			return fresh;
+			return -EBUSY;
 		}
 		/* No mapping may enter it from now on; see dynb_pool_map(). */
 		old->retired = true;
@@ -106,7 +108,8 @@ struct dynb_pool *dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh)
 	rcu_assign_pointer(st->pool, fresh);
 	/* Mappings that found @old before the swap have failed over by now. */
 	synchronize_srcu(&dynb_srcu);
-	return old;
+	*oldp = old;
+	return 0;
 }
 
 /*
@@ -205,6 +208,52 @@ void dynb_pool_unmap(struct dynb_pool *pool, struct dynb_slot *head)
 	bitmap_clear(pool->map, idx, head->nslots);
 	pool->used -= (size_t)head->nslots << DYNB_SLOT_SHIFT;
 	spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+/* Any context. The high-water mark comes down to what is in use now. */
+void dynb_pool_reset_hiwater(struct dynb_pool *pool)
+{
+	unsigned long flags;
+
+	if (!pool)
+		return;
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->hiwater = pool->used;
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+/*
+ * Process context (debugfs). Size, slot size, use, and the largest run of
+ * free slots: the biggest mapping the pool could take right now.
+ */
+void dynb_pool_show(struct seq_file *m, struct dynb_pool *pool)
+{
+	unsigned long flags, bit, end, run = 0;
+	size_t used, hiwater;
+
+	if (!pool) {
+		seq_puts(m, "size: 0\n");
+		return;
+	}
+	spin_lock_irqsave(&pool->lock, flags);
+	used = pool->used;
+	hiwater = pool->hiwater;
+	for (bit = find_first_zero_bit(pool->map, pool->nslots);
+	     bit < pool->nslots;
+	     bit = find_next_zero_bit(pool->map, pool->nslots, end)) {
+		end = find_next_bit(pool->map, pool->nslots, bit);
+		run = max(run, end - bit);
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	seq_printf(m, "size: %zu\n", pool->size);
+	seq_printf(m, "dma: %pad\n", &pool->dma);
+	seq_printf(m, "slot_size: %lu\n", DYNB_SLOT_SIZE);
+	seq_printf(m, "slots: %u\n", pool->nslots);
+	seq_printf(m, "used: %zu\n", used);
+	seq_printf(m, "free: %zu\n", pool->size - used);
+	seq_printf(m, "largest_free_run: %lu\n", run << DYNB_SLOT_SHIFT);
+	seq_printf(m, "hiwater: %zu\n", hiwater);
 }
 
 /* Any context. used/hiwater under the lock, for stats. */
