@@ -109,6 +109,47 @@ static inline bool dynb_kernel_forces_bounce(struct device *dev)
 }
 
 /*
+ * Give a shadow device the kernel swiotlb of @from (or none, @from NULL).
+ * The swiotlb fields of struct device vary with CONFIG_SWIOTLB and
+ * CONFIG_SWIOTLB_DYNAMIC; the list and lock of transient pools must be
+ * valid even when empty, since swiotlb lookups walk them.
+ */
+static inline void dynb_shadow_set_swiotlb(struct device *to,
+					   struct device *from)
+{
+#ifdef CONFIG_SWIOTLB
+	to->dma_io_tlb_mem = from ? from->dma_io_tlb_mem : NULL;
+#endif
+#ifdef CONFIG_SWIOTLB_DYNAMIC
+	INIT_LIST_HEAD(&to->dma_io_tlb_pools);
+	spin_lock_init(&to->dma_io_tlb_lock);
+	to->dma_uses_io_tlb = from ? READ_ONCE(from->dma_uses_io_tlb) : false;
+#endif
+}
+
+/*
+ * Is @paddr a slot of the kernel swiotlb's default pool that @dev uses? Then
+ * the kernel bounced that mapping before dynbounce attached. (Transient
+ * pools of CONFIG_SWIOTLB_DYNAMIC are not seen: their lookup is not
+ * exported.)
+ */
+static inline bool dynb_in_kernel_swiotlb(struct device *dev,
+					  phys_addr_t paddr)
+{
+#ifdef CONFIG_SWIOTLB
+	struct io_tlb_mem *mem = dev->dma_io_tlb_mem;
+
+#ifdef DYNB_HAVE_SWIOTLB_DEFPOOL
+	return mem && paddr >= mem->defpool.start && paddr < mem->defpool.end;
+#else
+	return mem && paddr >= mem->start && paddr < mem->end;
+#endif
+#else
+	return false;
+#endif
+}
+
+/*
  * May the caller of a mapping sleep? Only a kernel that counts preemption
  * (CONFIG_PREEMPT_COUNT, which Debian's x86_64 and Raspberry Pi kernels have)
  * can tell; elsewhere the answer is always no. Used only to decide whether a

@@ -73,6 +73,14 @@ static void dynb_shadows_sync(struct dynb_dev *st)
 {
 	dynb_shadow_copy(&st->shadow, st->dev);
 	dynb_shadow_copy(&st->coh, st->dev);
+	/*
+	 * The streaming shadow never uses the kernel's swiotlb: dynbounce
+	 * bounces. The coherent one is dma-direct exactly as the device had
+	 * it, swiotlb included, for forwarded calls and for mappings the
+	 * kernel's swiotlb made before attach.
+	 */
+	dynb_shadow_set_swiotlb(&st->shadow, NULL);
+	dynb_shadow_set_swiotlb(&st->coh, st->dev);
 	dynb_shadow_track_mask(st);
 	st->coherent = dev_is_dma_coherent(st->dev);
 }
@@ -256,6 +264,19 @@ static size_t dynb_clamp(struct dynb_dev *st, struct dynb_hit *hit,
 	return hit->room;
 }
 
+/*
+ * Where an address that is not bounced by dynbounce goes: a slot of the
+ * kernel's swiotlb (a mapping made before attach) to the coherent shadow,
+ * which has that swiotlb; anything else on a non-coherent device to the
+ * streaming shadow for cache maintenance. NULL: dma-direct would do nothing.
+ */
+static struct device *dynb_foreign_dev(struct dynb_dev *st, dma_addr_t addr)
+{
+	if (dynb_in_kernel_swiotlb(st->dev, dma_to_phys(st->dev, addr)))
+		return &st->coh;
+	return st->coherent ? NULL : &st->shadow;
+}
+
 static void dynb_unmap_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 			   enum dma_data_direction dir, unsigned long attrs)
 {
@@ -263,10 +284,11 @@ static void dynb_unmap_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 
 	atomic_long_inc(&st->cnt.unmaps);
 	if (!dynb_lookup(st, addr, &hit)) {
+		struct device *fwd = dynb_foreign_dev(st, addr);
+
 		trace_unmap(st->dev, addr, size, dir, DYNB_PATH_PASSTHROUGH);
-		/* Passthrough: dma-direct's unmap is a no-op when coherent. */
-		if (!st->coherent)
-			dma_unmap_page_attrs(&st->shadow, addr, size, dir, attrs);
+		if (fwd)
+			dma_unmap_page_attrs(fwd, addr, size, dir, attrs);
 		return;
 	}
 	size = hit.room;
@@ -292,13 +314,13 @@ static void dynb_sync_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 	struct dynb_hit hit;
 
 	if (!dynb_lookup(st, addr, &hit)) {
+		struct device *fwd = dynb_foreign_dev(st, addr);
+
 		trace_sync(st->dev, addr, size, dir, for_cpu, false);
-		if (st->coherent)
-			return;
-		if (for_cpu)
-			dma_sync_single_for_cpu(&st->shadow, addr, size, dir);
-		else
-			dma_sync_single_for_device(&st->shadow, addr, size, dir);
+		if (fwd && for_cpu)
+			dma_sync_single_for_cpu(fwd, addr, size, dir);
+		else if (fwd)
+			dma_sync_single_for_device(fwd, addr, size, dir);
 		return;
 	}
 	size = dynb_clamp(st, &hit, size);
