@@ -91,6 +91,16 @@ static inline void dynb_copy_coherent(struct device *to, struct device *from)
 #endif
 }
 
+/* A device that always wants cache maintenance, where that is a choice. */
+static inline void dynb_set_noncoherent(struct device *dev)
+{
+#if defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL)
+	dev->dma_coherent = false;
+#endif
+}
+
 static inline void dynb_copy_cma_area(struct device *to, struct device *from)
 {
 #ifdef CONFIG_DMA_CMA

@@ -5,9 +5,14 @@
  * One struct dynb_dev per attached device. It embeds the dma_map_ops that
  * get_dma_ops(dev) returns, so every callback finds its state with
  * container_of() and no global lookup. Beside it sit two "shadow" devices:
- * plain struct devices that carry the real device's DMA constraints (masks,
- * bus limit, range map, coherency, CMA area, NUMA node) and no ops, so the
- * public DMA API on them reaches dma-direct without coming back here.
+ * plain struct devices with no ops, so the public DMA API on them reaches
+ * dma-direct without coming back here.
+ *
+ * Bounce memory is tracked by CPU physical address. The device address of a
+ * byte is computed from the real device's DMA set-up when it is needed, so a
+ * driver that reconfigures DMA after attach (vc4 calls of_dma_configure() in
+ * its component bind, changing the range map) is followed, and lookups turn
+ * a device address back into a physical one with dma_to_phys().
  */
 #ifndef _DYNBOUNCE_INT_H
 #define _DYNBOUNCE_INT_H
@@ -79,7 +84,8 @@ struct dynb_slot {
  * @retired:	replaced by another pool; takes no new mappings
  * @slots:	per-slot bookkeeping, see struct dynb_slot
  * @vaddr:	kernel address of slot 0 (never highmem)
- * @dma:	device address of slot 0
+ * @phys:	CPU physical address of slot 0
+ * @sdma:	the streaming shadow's handle of slot 0 (cache maintenance)
  * @size:	bytes in the pool
  * @nslots:	slots in the pool
  */
@@ -92,7 +98,8 @@ struct dynb_pool {
 	bool retired;
 	struct dynb_slot *slots;
 	void *vaddr;
-	dma_addr_t dma;
+	phys_addr_t phys;
+	dma_addr_t sdma;
 	size_t size;
 	unsigned int nslots;
 };
@@ -110,7 +117,8 @@ enum dynb_buf_state {
  * @order:	page order of @alloc, or -1 for a CMA-sized buffer
  * @dir:	DMA direction of the live mapping (debugfs)
  * @vaddr:	kernel address (never highmem)
- * @dma:	device address of the buffer's first byte
+ * @phys:	CPU physical address of the first byte
+ * @sdma:	the streaming shadow's handle of the first byte
  * @alloc:	bytes allocated
  * @orig:	CPU physical address of the mapped original (live only)
  * @pad:	bytes between @dma and the mapped data (min_align_mask)
@@ -128,7 +136,8 @@ struct dynb_buf {
 	s8 order;
 	u8 dir;
 	void *vaddr;
-	dma_addr_t dma;
+	phys_addr_t phys;
+	dma_addr_t sdma;
 	size_t alloc;
 	phys_addr_t orig;
 	size_t pad;
@@ -142,8 +151,8 @@ struct dynb_buf {
 /**
  * struct dynb_dyn - the dynamic buffers of one device
  * @xa:		every buffer the device owns (live or cached), stored over the
- *		page frames of its device addresses so an address anywhere
- *		inside finds it; XA_FLAGS_LOCK_IRQ, stores take xa_lock_irqsave
+ *		page frames it covers so an address anywhere inside finds it;
+ *		XA_FLAGS_LOCK_IRQ, stores take xa_lock_irqsave
  * @lock:	guards @live, @cache, @large, the byte counts and @hiwater
  * @live:	buffers held by mappings
  * @cache:	free buffers by page order, newest first
@@ -212,12 +221,16 @@ struct dynb_counters {
  * @ops:	the overlay, filled at attach; get_dma_ops(dev) returns @ro
  * @ro:		the same, read-only
  * @dev:	the real device (a reference is held)
- * @shadow:	streaming shadow: bounce memory is allocated from it (its
- *		coherent mask follows the real streaming mask) and, on a
- *		non-coherent device, mapped and synced through it
- * @coh:	coherent shadow: forwarded alloc/free/mmap/get_sgtable
+ * @shadow:	streaming shadow, in CPU physical address space (no range
+ *		map, no swiotlb, never coherent): bounce memory is allocated
+ *		from it below the device's limit, and on a non-coherent device
+ *		bounce buffers and passthrough mappings get their cache
+ *		maintenance through it
+ * @shadow_mask: the streaming shadow's DMA mask: all of memory
+ * @coh:	dma-direct as the device has it (refreshed from it at each
+ *		use, swiotlb included): forwarded alloc/free/mmap/get_sgtable,
+ *		and mappings the kernel's swiotlb made before attach
  * @link:	on dynb_devices, under dynb_lock
- * @coherent:	the device snoops CPU caches; no cache maintenance needed
  * @saved_skip_sync: dma_skip_sync as found at attach (6.12+)
  * @pool:	the fixed pool, or NULL; SRCU (dynb_srcu) readers, replaced
  *		under dynb_lock
@@ -233,9 +246,9 @@ struct dynb_dev {
 	};
 	struct device *dev;
 	struct device shadow;
+	u64 shadow_mask;
 	struct device coh;
 	struct list_head link;
-	bool coherent;
 	bool saved_skip_sync;
 	struct dynb_pool __rcu *pool;
 	struct delayed_work pool_work;
@@ -251,6 +264,7 @@ static inline struct dynb_dev *dynb_from_dev(struct device *dev)
 
 /* overlay.c */
 void dynb_shadow_track_mask(struct dynb_dev *st);
+struct device *dynb_coh_fresh(struct dynb_dev *st);
 int dynb_attach(struct device *dev);
 int dynb_detach(struct device *dev, bool waiting);
 struct dynb_dev *dynb_find(struct device *dev);
@@ -269,11 +283,12 @@ void dynb_pool_free(struct dynb_dev *st, struct dynb_pool *pool);
 int dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh,
 		   struct dynb_pool **oldp);
 bool dynb_pool_reachable(struct dynb_dev *st, struct dynb_pool *pool);
-dma_addr_t dynb_pool_map(struct dynb_pool *pool, phys_addr_t orig,
-			 size_t size, size_t pad, unsigned long align_slots);
-struct dynb_slot *dynb_pool_find(struct dynb_pool *pool, dma_addr_t addr,
-				 dma_addr_t *start);
-void *dynb_pool_vaddr(struct dynb_pool *pool, dma_addr_t dma);
+bool dynb_pool_map(struct dynb_pool *pool, phys_addr_t orig, size_t size,
+		   size_t pad, unsigned long align_slots, phys_addr_t *phys);
+struct dynb_slot *dynb_pool_find(struct dynb_pool *pool, phys_addr_t phys,
+				 phys_addr_t *start);
+void *dynb_pool_vaddr(struct dynb_pool *pool, phys_addr_t phys);
+dma_addr_t dynb_pool_sdma(struct dynb_pool *pool, phys_addr_t phys);
 void dynb_pool_unmap(struct dynb_pool *pool, struct dynb_slot *head);
 void dynb_pool_usage(struct dynb_pool *pool, size_t *used, size_t *hiwater);
 void dynb_pool_reset_hiwater(struct dynb_pool *pool);
@@ -285,7 +300,7 @@ void dynb_dyn_destroy(struct dynb_dev *st);
 struct dynb_buf *dynb_dyn_get(struct dynb_dev *st, size_t need,
 			      enum dynb_fail *why);
 void dynb_dyn_put(struct dynb_dev *st, struct dynb_buf *buf);
-struct dynb_buf *dynb_dyn_find(struct dynb_dev *st, dma_addr_t addr);
+struct dynb_buf *dynb_dyn_find(struct dynb_dev *st, phys_addr_t phys);
 void dynb_dyn_trim_all(struct dynb_dev *st);
 size_t dynb_dyn_max_contig(void);
 void dynb_dyn_usage(struct dynb_dev *st, struct dynbounce_stats *out);
@@ -295,9 +310,10 @@ void dynb_dyn_show_live(struct seq_file *m, struct dynb_dev *st);
 /* bounce.c */
 void dynb_copy_to_bounce(void *bounce, phys_addr_t orig, size_t size);
 void dynb_copy_from_bounce(phys_addr_t orig, const void *bounce, size_t size);
-void dynb_bounce_for_device(struct dynb_dev *st, dma_addr_t dma, size_t size,
+dma_addr_t dynb_bounce_dma(struct dynb_dev *st, phys_addr_t phys);
+void dynb_bounce_for_device(struct dynb_dev *st, dma_addr_t sdma, size_t size,
 			    enum dma_data_direction dir);
-void dynb_bounce_for_cpu(struct dynb_dev *st, dma_addr_t dma, size_t size,
+void dynb_bounce_for_cpu(struct dynb_dev *st, dma_addr_t sdma, size_t size,
 			 enum dma_data_direction dir);
 
 /* match.c */

@@ -11,6 +11,7 @@
  */
 #include "dynbounce_int.h"
 
+#include <linux/dma-direct.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 
@@ -58,21 +59,31 @@ void dynb_copy_from_bounce(phys_addr_t orig, const void *bounce, size_t size)
 }
 
 /*
+ * The device address of bounce memory at @phys, from the device's DMA set-up
+ * as it is now. Bounce memory is never encrypted (dma-direct decrypts what
+ * it hands out in a confidential guest), as for the kernel's swiotlb.
+ */
+dma_addr_t dynb_bounce_dma(struct dynb_dev *st, phys_addr_t phys)
+{
+	return phys_to_dma_unencrypted(st->dev, phys);
+}
+
+/*
  * Hand bounce memory to the device after the CPU wrote it. On a coherent
  * device there is nothing to do; otherwise the streaming shadow, which owns
  * every bounce buffer as a DMA_BIDIRECTIONAL mapping, does the cache work.
  */
-void dynb_bounce_for_device(struct dynb_dev *st, dma_addr_t dma, size_t size,
+void dynb_bounce_for_device(struct dynb_dev *st, dma_addr_t sdma, size_t size,
 			    enum dma_data_direction dir)
 {
-	if (!st->coherent)
-		dma_sync_single_for_device(&st->shadow, dma, size, dir);
+	if (!dev_is_dma_coherent(st->dev))
+		dma_sync_single_for_device(&st->shadow, sdma, size, dir);
 }
 
 /* Give bounce memory back to the CPU before it reads what the device wrote. */
-void dynb_bounce_for_cpu(struct dynb_dev *st, dma_addr_t dma, size_t size,
+void dynb_bounce_for_cpu(struct dynb_dev *st, dma_addr_t sdma, size_t size,
 			 enum dma_data_direction dir)
 {
-	if (!st->coherent)
-		dma_sync_single_for_cpu(&st->shadow, dma, size, dir);
+	if (!dev_is_dma_coherent(st->dev))
+		dma_sync_single_for_cpu(&st->shadow, sdma, size, dir);
 }

@@ -6,7 +6,7 @@
  * A buffer is a power-of-two run of pages from the page allocator (up to its
  * largest order), or, beyond that and only when the caller may sleep, a run
  * from CMA. Every buffer the device owns, live or cached, sits in an xarray
- * keyed by the page frame of its device address, stored over all its pages
+ * keyed by page frame number, stored over all its pages
  * (as multi-index entries), so unmap and sync find the buffer that contains
  * any address in O(log n) and entries of nearby buffers share leaf nodes.
  *
@@ -17,6 +17,7 @@
  */
 #include "dynbounce_int.h"
 
+#include <linux/dma-direct.h>
 #include <linux/jiffies.h>
 #include <linux/log2.h>
 #include <linux/sched/mm.h>
@@ -28,9 +29,9 @@
 /* The cache never keeps more than this beyond the idle time. */
 #define DYNB_CACHE_MAX		(64UL << 20)
 
-static unsigned long dynb_key(dma_addr_t dma)
+static unsigned long dynb_key(phys_addr_t phys)
 {
-	return dma >> PAGE_SHIFT;
+	return PHYS_PFN(phys);
 }
 
 /* Largest buffer the page allocator can give in any context. */
@@ -47,8 +48,8 @@ size_t dynb_dyn_max_contig(void)
 static int dynb_xa_cover(struct dynb_dyn *dyn, struct dynb_buf *buf,
 			 void *entry)
 {
-	unsigned long first = dynb_key(buf->dma);
-	unsigned long last = dynb_key(buf->dma + buf->alloc - 1);
+	unsigned long first = dynb_key(buf->phys);
+	unsigned long last = dynb_key(buf->phys + buf->alloc - 1);
 	unsigned long flags;
 
 	while (first <= last) {
@@ -87,7 +88,7 @@ static struct dynb_buf *dynb_buf_alloc(struct dynb_dev *st, int order,
 
 	dynb_shadow_track_mask(st);
 	if (order >= 0)
-		page = dma_alloc_pages(&st->shadow, alloc, &buf->dma,
+		page = dma_alloc_pages(&st->shadow, alloc, &buf->sdma,
 				       DMA_BIDIRECTIONAL,
 				       GFP_NOWAIT | __GFP_NOWARN);
 	/*
@@ -97,15 +98,23 @@ static struct dynb_buf *dynb_buf_alloc(struct dynb_dev *st, int order,
 	 */
 	if (!page && dynb_caller_may_sleep()) {
 		noio = memalloc_noio_save();
-		page = dma_alloc_pages(&st->shadow, alloc, &buf->dma,
+		page = dma_alloc_pages(&st->shadow, alloc, &buf->sdma,
 				       DMA_BIDIRECTIONAL,
 				       GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
 		memalloc_noio_restore(noio);
 	}
 	if (!page)
 		goto free_buf;
+	/* The device's mask may have narrowed since the shadow's was set. */
+	if (!dma_capable(st->dev, dynb_bounce_dma(st, page_to_phys(page)),
+			 alloc, true)) {
+		dma_free_pages(&st->shadow, alloc, page, buf->sdma,
+			       DMA_BIDIRECTIONAL);
+		goto free_buf;
+	}
 
 	buf->vaddr = page_address(page);
+	buf->phys = page_to_phys(page);
 	buf->alloc = alloc;
 	buf->order = order;
 	buf->state = DYNB_BUF_LIVE;
@@ -115,7 +124,7 @@ static struct dynb_buf *dynb_buf_alloc(struct dynb_dev *st, int order,
 
 free_pages:
 	dynb_xa_cover(dyn, buf, NULL);
-	dma_free_pages(&st->shadow, alloc, page, buf->dma, DMA_BIDIRECTIONAL);
+	dma_free_pages(&st->shadow, alloc, page, buf->sdma, DMA_BIDIRECTIONAL);
 free_buf:
 	kfree(buf);
 	return NULL;
@@ -126,7 +135,7 @@ static void dynb_buf_free(struct dynb_dev *st, struct dynb_buf *buf)
 {
 	dynb_xa_cover(&st->dyn, buf, NULL);
 	dma_free_pages(&st->shadow, buf->alloc, virt_to_page(buf->vaddr),
-		       buf->dma, DMA_BIDIRECTIONAL);
+		       buf->sdma, DMA_BIDIRECTIONAL);
 	/* Lookups may still hold it under rcu_read_lock(). */
 	kfree_rcu(buf, rcu);
 }
@@ -248,15 +257,15 @@ void dynb_dyn_put(struct dynb_dev *st, struct dynb_buf *buf)
 }
 
 /*
- * Any context. The live buffer whose pages hold @addr, or NULL. The caller
+ * Any context. The live buffer whose pages hold @phys, or NULL. The caller
  * owns the mapping (DMA-API rule), so a live buffer found here stays live.
  */
-struct dynb_buf *dynb_dyn_find(struct dynb_dev *st, dma_addr_t addr)
+struct dynb_buf *dynb_dyn_find(struct dynb_dev *st, phys_addr_t phys)
 {
 	struct dynb_buf *buf;
 
 	rcu_read_lock();
-	buf = xa_load(&st->dyn.xa, dynb_key(addr));
+	buf = xa_load(&st->dyn.xa, dynb_key(phys));
 	if (buf && READ_ONCE(buf->state) != DYNB_BUF_LIVE)
 		buf = NULL;
 	rcu_read_unlock();
@@ -372,7 +381,7 @@ void dynb_dyn_show_live(struct seq_file *m, struct dynb_dev *st)
 
 	spin_lock_irqsave(&dyn->lock, flags);
 	list_for_each_entry(buf, &dyn->live, node) {
-		dma_addr_t dma = buf->dma + buf->pad;
+		dma_addr_t dma = dynb_bounce_dma(st, buf->phys + buf->pad);
 
 		seq_printf(m, "%pad %zu %s %u\n", &dma, buf->size,
 			   dir_name[buf->dir & 3],

@@ -41,22 +41,26 @@ static const char *const dynb_fail_why[] = {
 
 /*
  * Bounce memory comes from dma_alloc_pages() on the streaming shadow, which
- * honours its coherent mask: keep that equal to the device's streaming
- * mask, which its driver may change after attach. Concurrent callers write
- * the same value.
+ * honours its coherent mask: keep that at the device's streaming limit in
+ * physical terms (its driver may change mask and range map after attach),
+ * and its CMA area and node with the device's. Any context; concurrent
+ * callers write the same values.
  */
 void dynb_shadow_track_mask(struct dynb_dev *st)
 {
-	u64 mask = dma_get_mask(st->dev);
+	struct device *dev = st->dev;
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+	phys_addr_t phys = dma_to_phys(dev, limit);
 
-	if (READ_ONCE(st->shadow.coherent_dma_mask) != mask)
-		WRITE_ONCE(st->shadow.coherent_dma_mask, mask);
+	if (READ_ONCE(st->shadow.coherent_dma_mask) != phys)
+		WRITE_ONCE(st->shadow.coherent_dma_mask, phys);
+	dynb_copy_cma_area(&st->shadow, dev);
+	set_dev_node(&st->shadow, dev_to_node(dev));
 }
 
-/* Give @to the DMA constraints of @from and no ops. Process context. */
+/* Give @to the DMA set-up @from has now, and no ops. Any context. */
 static void dynb_shadow_copy(struct device *to, struct device *from)
 {
-	/* Shared, so the shadow follows dma_set_mask() on the real device. */
 	to->dma_mask = from->dma_mask;
 	to->coherent_dma_mask = from->coherent_dma_mask;
 	to->bus_dma_limit = from->bus_dma_limit;
@@ -65,24 +69,44 @@ static void dynb_shadow_copy(struct device *to, struct device *from)
 	dynb_copy_coherent(to, from);
 	dynb_copy_cma_area(to, from);
 	set_dev_node(to, dev_to_node(from));
-	/* dma-debug and dma-direct messages then name the real device. */
-	to->init_name = dev_name(from);
 }
 
-static void dynb_shadows_sync(struct dynb_dev *st)
+/*
+ * The coherent shadow, brought up to date with the device: forwarded calls
+ * must see its DMA set-up as it is now. Any context; the writes repeat
+ * values the fields already hold unless the device was reconfigured.
+ */
+struct device *dynb_coh_fresh(struct dynb_dev *st)
 {
-	dynb_shadow_copy(&st->shadow, st->dev);
 	dynb_shadow_copy(&st->coh, st->dev);
+	return &st->coh;
+}
+
+/* Process context, at attach. */
+static void dynb_shadows_init(struct dynb_dev *st)
+{
+	struct device *shadow = &st->shadow;
+
 	/*
-	 * The streaming shadow never uses the kernel's swiotlb: dynbounce
-	 * bounces. The coherent one is dma-direct exactly as the device had
-	 * it, swiotlb included, for forwarded calls and for mappings the
-	 * kernel's swiotlb made before attach.
+	 * The streaming shadow lives in physical address space: no range
+	 * map, no bus limit, a mask covering everything, no swiotlb (dynbounce
+	 * bounces), and never coherent, so a sync through it always does the
+	 * cache maintenance (it is asked only for non-coherent devices).
 	 */
-	dynb_shadow_set_swiotlb(&st->shadow, NULL);
-	dynb_shadow_set_swiotlb(&st->coh, st->dev);
+	st->shadow_mask = DMA_BIT_MASK(64);
+	shadow->dma_mask = &st->shadow_mask;
+	shadow->dma_parms = st->dev->dma_parms;
+	dynb_shadow_set_swiotlb(shadow, NULL);
+	dynb_set_noncoherent(shadow);
 	dynb_shadow_track_mask(st);
-	st->coherent = dev_is_dma_coherent(st->dev);
+
+	/* The coherent shadow is the device's dma-direct, swiotlb included. */
+	dynb_shadow_set_swiotlb(&st->coh, st->dev);
+	dynb_coh_fresh(st);
+
+	/* dma-debug and dma-direct messages then name the real device. */
+	shadow->init_name = dev_name(st->dev);
+	st->coh.init_name = dev_name(st->dev);
 }
 
 /* ---- counting and refusing ---------------------------------------------- */
@@ -133,7 +157,8 @@ static dma_addr_t dynb_bounce_map(struct dynb_dev *st, phys_addr_t phys,
 	unsigned int min_align = dma_get_min_align_mask(st->dev);
 	size_t pad = phys & min_align;
 	struct dynb_pool *pool;
-	dma_addr_t dma = DMA_MAPPING_ERROR;
+	phys_addr_t bphys;
+	dma_addr_t dma, sdma;
 	enum dynb_path path;
 	enum dynb_fail why;
 	struct dynb_buf *buf;
@@ -143,11 +168,11 @@ static dma_addr_t dynb_bounce_map(struct dynb_dev *st, phys_addr_t phys,
 		return dynb_refuse(st, size, DYNB_FAIL_MAX_SEGMENT, attrs);
 
 	pool = srcu_dereference(st->pool, &dynb_srcu);
-	if (dynb_pool_reachable(st, pool))
-		dma = dynb_pool_map(pool, phys, size, pad,
-				    dynb_align_slots(pad, size, min_align));
-	if (dma != DMA_MAPPING_ERROR) {
-		vaddr = dynb_pool_vaddr(pool, dma);
+	if (dynb_pool_reachable(st, pool) &&
+	    dynb_pool_map(pool, phys, size, pad,
+			  dynb_align_slots(pad, size, min_align), &bphys)) {
+		vaddr = dynb_pool_vaddr(pool, bphys);
+		sdma = dynb_pool_sdma(pool, bphys);
 		path = DYNB_PATH_FIXED;
 	} else {
 		if (!READ_ONCE(dynb_dynamic))
@@ -160,7 +185,8 @@ static dma_addr_t dynb_bounce_map(struct dynb_dev *st, phys_addr_t phys,
 		buf->size = size;
 		buf->dir = dir;
 		buf->stamp = jiffies;
-		dma = buf->dma + pad;
+		bphys = buf->phys + pad;
+		sdma = buf->sdma + pad;
 		vaddr = buf->vaddr + pad;
 		path = DYNB_PATH_DYNAMIC;
 	}
@@ -177,9 +203,10 @@ static dma_addr_t dynb_bounce_map(struct dynb_dev *st, phys_addr_t phys,
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
 		dynb_copy_to_bounce(vaddr, phys, size);
 		atomic_long_add(size, &st->cnt.bytes_to_device);
-		dynb_bounce_for_device(st, dma, size, DMA_TO_DEVICE);
+		dynb_bounce_for_device(st, sdma, size, DMA_TO_DEVICE);
 	}
 	dynb_account(st, path, size);
+	dma = dynb_bounce_dma(st, bphys);
 	trace_map(st->dev, phys, dma, size, dir, path);
 	return dma;
 }
@@ -193,22 +220,25 @@ static dma_addr_t dynb_map_one(struct dynb_dev *st, phys_addr_t phys,
 	if (dynb_must_bounce(st, phys, size))
 		return dynb_bounce_map(st, phys, size, dir, attrs);
 
-	/* Reachable: exactly what dma-direct would do for the device. */
-	if (st->coherent)
-		dma = phys_to_dma(st->dev, phys);
-	else
-		dma = dma_map_page_attrs(&st->shadow, pfn_to_page(PHYS_PFN(phys)),
-					 offset_in_page(phys), size, dir, attrs);
-	if (dma == DMA_MAPPING_ERROR)
+	/*
+	 * Reachable: exactly what dma-direct would do for the device; the
+	 * streaming shadow does the cache maintenance of a non-coherent one.
+	 */
+	if (!dev_is_dma_coherent(st->dev) &&
+	    dma_map_page_attrs(&st->shadow, pfn_to_page(PHYS_PFN(phys)),
+			       offset_in_page(phys), size, dir,
+			       attrs) == DMA_MAPPING_ERROR)
 		return dynb_refuse(st, size, DYNB_FAIL_ALLOC, attrs);
+	dma = phys_to_dma(st->dev, phys);
 	dynb_account(st, DYNB_PATH_PASSTHROUGH, size);
 	trace_map(st->dev, phys, dma, size, dir, DYNB_PATH_PASSTHROUGH);
 	return dma;
 }
 
 /*
- * The bounced mapping that holds @addr: its original, bounce kernel address
- * and data start. Returns false for passthrough and pre-attach addresses.
+ * The bounced mapping that holds device address @addr: its original, and
+ * the bounce memory at @addr. False for passthrough and pre-attach
+ * addresses, which are not in dynbounce's memory.
  */
 struct dynb_hit {
 	struct dynb_pool *pool;
@@ -216,39 +246,45 @@ struct dynb_hit {
 	struct dynb_buf *buf;
 	phys_addr_t orig;	/* original byte at @addr */
 	void *vaddr;		/* bounce byte at @addr */
-	dma_addr_t start;	/* device address of the mapping's first byte */
+	dma_addr_t sdma;	/* the streaming shadow's handle of it */
+	phys_addr_t start;	/* physical address of the mapping's first byte */
 	size_t room;		/* mapped bytes from @addr to the end */
 };
 
 static bool dynb_lookup(struct dynb_dev *st, dma_addr_t addr,
 			struct dynb_hit *hit)
 {
+	phys_addr_t phys = dma_to_phys(st->dev, addr);
+	dma_addr_t sdma;
 	size_t off, size;
 
 	hit->pool = srcu_dereference(st->pool, &dynb_srcu);
-	hit->slot = dynb_pool_find(hit->pool, addr, &hit->start);
+	hit->slot = dynb_pool_find(hit->pool, phys, &hit->start);
 	hit->buf = NULL;
 	if (hit->slot) {
 		hit->orig = hit->slot->orig;
 		hit->vaddr = dynb_pool_vaddr(hit->pool, hit->start);
+		sdma = dynb_pool_sdma(hit->pool, hit->start);
 		size = hit->slot->size;
 	} else {
-		hit->buf = dynb_dyn_find(st, addr);
+		hit->buf = dynb_dyn_find(st, phys);
 		if (!hit->buf)
 			return false;
-		hit->start = hit->buf->dma + hit->buf->pad;
+		hit->start = hit->buf->phys + hit->buf->pad;
 		hit->orig = hit->buf->orig;
 		hit->vaddr = hit->buf->vaddr + hit->buf->pad;
+		sdma = hit->buf->sdma + hit->buf->pad;
 		size = hit->buf->size;
 	}
-	if (addr < hit->start || addr - hit->start > size) {
-		dev_err_ratelimited(st->dev, "dynbounce: %pad is outside the mapping at %pad (%zu bytes)\n",
+	if (phys < hit->start || phys - hit->start > size) {
+		dev_err_ratelimited(st->dev, "dynbounce: %pad is outside the mapping at %pa (%zu bytes)\n",
 				    &addr, &hit->start, size);
-		addr = hit->start;
+		phys = hit->start;
 	}
-	off = addr - hit->start;
+	off = phys - hit->start;
 	hit->orig += off;
 	hit->vaddr += off;
+	hit->sdma = sdma + off;
 	hit->room = size - off;
 	return true;
 }
@@ -259,22 +295,28 @@ static size_t dynb_clamp(struct dynb_dev *st, struct dynb_hit *hit,
 {
 	if (size <= hit->room)
 		return size;
-	dev_err_ratelimited(st->dev, "dynbounce: %zu bytes asked at %pad, the mapping has %zu left\n",
+	dev_err_ratelimited(st->dev, "dynbounce: %zu bytes asked at %pa, the mapping has %zu left\n",
 			    size, &hit->start, hit->room);
 	return hit->room;
 }
 
 /*
- * Where an address that is not bounced by dynbounce goes: a slot of the
- * kernel's swiotlb (a mapping made before attach) to the coherent shadow,
- * which has that swiotlb; anything else on a non-coherent device to the
- * streaming shadow for cache maintenance. NULL: dma-direct would do nothing.
+ * Where an address that dynbounce did not bounce goes, and as which handle:
+ * a slot of the kernel's swiotlb (mapped before attach) to the coherent
+ * shadow, which has that swiotlb; anything else, on a non-coherent device,
+ * to the streaming shadow for cache maintenance, by physical address (its
+ * handles are physical addresses). NULL: dma-direct would do nothing.
  */
-static struct device *dynb_foreign_dev(struct dynb_dev *st, dma_addr_t addr)
+static struct device *dynb_foreign_dev(struct dynb_dev *st, dma_addr_t *addr)
 {
-	if (dynb_in_kernel_swiotlb(st->dev, dma_to_phys(st->dev, addr)))
-		return &st->coh;
-	return st->coherent ? NULL : &st->shadow;
+	phys_addr_t phys = dma_to_phys(st->dev, *addr);
+
+	if (dynb_in_kernel_swiotlb(st->dev, phys))
+		return dynb_coh_fresh(st);
+	if (dev_is_dma_coherent(st->dev))
+		return NULL;
+	*addr = phys;
+	return &st->shadow;
 }
 
 static void dynb_unmap_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
@@ -284,9 +326,10 @@ static void dynb_unmap_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 
 	atomic_long_inc(&st->cnt.unmaps);
 	if (!dynb_lookup(st, addr, &hit)) {
-		struct device *fwd = dynb_foreign_dev(st, addr);
+		struct device *fwd;
 
 		trace_unmap(st->dev, addr, size, dir, DYNB_PATH_PASSTHROUGH);
+		fwd = dynb_foreign_dev(st, &addr);
 		if (fwd)
 			dma_unmap_page_attrs(fwd, addr, size, dir, attrs);
 		return;
@@ -297,7 +340,7 @@ static void dynb_unmap_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 	/* DMA-API: what the device wrote reaches the caller at unmap. */
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
 	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)) {
-		dynb_bounce_for_cpu(st, hit.start, size, dir);
+		dynb_bounce_for_cpu(st, hit.sdma, size, dir);
 		dynb_copy_from_bounce(hit.orig, hit.vaddr, size);
 		atomic_long_add(size, &st->cnt.bytes_from_device);
 	}
@@ -314,9 +357,10 @@ static void dynb_sync_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 	struct dynb_hit hit;
 
 	if (!dynb_lookup(st, addr, &hit)) {
-		struct device *fwd = dynb_foreign_dev(st, addr);
+		struct device *fwd;
 
 		trace_sync(st->dev, addr, size, dir, for_cpu, false);
+		fwd = dynb_foreign_dev(st, &addr);
 		if (fwd && for_cpu)
 			dma_sync_single_for_cpu(fwd, addr, size, dir);
 		else if (fwd)
@@ -327,7 +371,7 @@ static void dynb_sync_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 	trace_sync(st->dev, addr, size, dir, for_cpu, true);
 	if (for_cpu) {
 		/* DMA-API: sync_for_cpu hands the device's bytes over. */
-		dynb_bounce_for_cpu(st, addr, size, dir);
+		dynb_bounce_for_cpu(st, hit.sdma, size, dir);
 		if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL) {
 			dynb_copy_from_bounce(hit.orig, hit.vaddr, size);
 			atomic_long_add(size, &st->cnt.bytes_from_device);
@@ -339,7 +383,7 @@ static void dynb_sync_one(struct dynb_dev *st, dma_addr_t addr, size_t size,
 			atomic_long_add(size, &st->cnt.bytes_to_device);
 			dir = DMA_TO_DEVICE;
 		}
-		dynb_bounce_for_device(st, addr, size, dir);
+		dynb_bounce_for_device(st, hit.sdma, size, dir);
 	}
 }
 
@@ -462,20 +506,24 @@ static void dynb_sync_sg_for_device(struct device *dev,
 	dynb_sync_sg(dev, sgl, nents, dir, false);
 }
 
+static struct device *dynb_coh(struct device *dev)
+{
+	return dynb_coh_fresh(dynb_from_dev(dev));
+}
+
 /* MMIO is never bounced: dma-direct's answer for the device. */
 static dma_addr_t dynb_map_resource(struct device *dev, phys_addr_t phys,
 				    size_t size, enum dma_data_direction dir,
 				    unsigned long attrs)
 {
-	return dma_map_resource(&dynb_from_dev(dev)->shadow, phys, size, dir,
-				attrs);
+	return dma_map_resource(dynb_coh(dev), phys, size, dir, attrs);
 }
 
 static void dynb_unmap_resource(struct device *dev, dma_addr_t addr,
 				size_t size, enum dma_data_direction dir,
 				unsigned long attrs)
 {
-	dma_unmap_resource(&dynb_from_dev(dev)->shadow, addr, size, dir, attrs);
+	dma_unmap_resource(dynb_coh(dev), addr, size, dir, attrs);
 }
 
 /*
@@ -517,17 +565,7 @@ static int dynb_dma_supported(struct device *dev, u64 mask)
 
 static u64 dynb_get_required_mask(struct device *dev)
 {
-	return dma_get_required_mask(&dynb_from_dev(dev)->coh);
-}
-
-/* The coherent shadow follows the real coherent mask at each call. */
-static struct device *dynb_coh(struct device *dev)
-{
-	struct dynb_dev *st = dynb_from_dev(dev);
-
-	if (READ_ONCE(st->coh.coherent_dma_mask) != dev->coherent_dma_mask)
-		WRITE_ONCE(st->coh.coherent_dma_mask, dev->coherent_dma_mask);
-	return &st->coh;
+	return dma_get_required_mask(dynb_coh_fresh(dynb_from_dev(dev)));
 }
 
 static void *dynb_alloc(struct device *dev, size_t size, dma_addr_t *handle,
@@ -658,7 +696,7 @@ int dynb_attach(struct device *dev)
 	if (!st)
 		return -ENOMEM;
 	st->dev = get_device(dev);
-	dynb_shadows_sync(st);
+	dynb_shadows_init(st);
 	if (pool_size) {
 		pool = dynb_pool_create(st, pool_size);
 		if (!pool) {
@@ -680,9 +718,9 @@ int dynb_attach(struct device *dev)
 	set_dma_ops(dev, &st->ro);
 
 	if (pool)
-		dev_info(dev, "dynbounce: attached: pool %zu KiB at %pad, device reaches %#llx%s\n",
-			 pool->size >> 10, &pool->dma, dma_get_mask(dev),
-			 st->coherent ? "" : ", non-coherent");
+		dev_info(dev, "dynbounce: attached: pool %zu KiB at %pa, device reaches %#llx%s\n",
+			 pool->size >> 10, &pool->phys, dma_get_mask(dev),
+			 dev_is_dma_coherent(dev) ? "" : ", non-coherent");
 	else
 		dev_info(dev, "dynbounce: attached: no pool, device reaches %#llx\n",
 			 dma_get_mask(dev));
@@ -764,8 +802,8 @@ int dynb_pool_apply(struct dynb_dev *st)
 	}
 	dynb_pool_free(st, old);
 	if (fresh)
-		dev_info(st->dev, "dynbounce: pool now %zu KiB at %pad (mask %#llx)\n",
-			 fresh->size >> 10, &fresh->dma, dma_get_mask(st->dev));
+		dev_info(st->dev, "dynbounce: pool now %zu KiB at %pa (mask %#llx)\n",
+			 fresh->size >> 10, &fresh->phys, dma_get_mask(st->dev));
 	else
 		dev_info(st->dev, "dynbounce: pool removed (pool_size=0)\n");
 	return 0;
@@ -795,7 +833,8 @@ void dynb_refresh(struct dynb_dev *st, bool bound)
 	struct device *dev = st->dev;
 
 	lockdep_assert_held(&dynb_lock);
-	dynb_shadows_sync(st);
+	dynb_shadow_track_mask(st);
+	dynb_coh_fresh(st);
 	if (get_dma_ops(dev) != &st->ro) {
 		if (get_dma_ops(dev) || dynb_dev_uses_dma_iommu(dev)) {
 			dev_err(dev, "dynbounce: the device's DMA set-up replaced the overlay; bounced mappings will not work until it is detached\n");

@@ -26,16 +26,16 @@ static unsigned int dynb_nr_slots(size_t bytes)
 	return max_t(unsigned int, 1, DIV_ROUND_UP(bytes, DYNB_SLOT_SIZE));
 }
 
-static dma_addr_t dynb_slot_dma(struct dynb_pool *pool, unsigned int idx)
+static phys_addr_t dynb_slot_phys(struct dynb_pool *pool, unsigned int idx)
 {
-	return pool->dma + ((dma_addr_t)idx << DYNB_SLOT_SHIFT);
+	return pool->phys + ((phys_addr_t)idx << DYNB_SLOT_SHIFT);
 }
 
 /*
  * Process context. A pool of @size bytes the device can reach now. The
- * streaming shadow's coherent mask follows the device's streaming mask, so
- * dma-direct picks the zone (and CMA, for a pool beyond the page allocator's
- * limit) exactly as it would for the device itself.
+ * streaming shadow's coherent mask is the device's streaming limit in
+ * physical terms, so dma-direct picks the zone (and CMA, for a pool beyond
+ * the page allocator's limit) as it would for the device itself.
  */
 struct dynb_pool *dynb_pool_create(struct dynb_dev *st, size_t size)
 {
@@ -53,14 +53,21 @@ struct dynb_pool *dynb_pool_create(struct dynb_dev *st, size_t size)
 		goto fail;
 
 	dynb_shadow_track_mask(st);
-	page = dma_alloc_pages(&st->shadow, size, &pool->dma, DMA_BIDIRECTIONAL,
+	page = dma_alloc_pages(&st->shadow, size, &pool->sdma, DMA_BIDIRECTIONAL,
 			       GFP_KERNEL | __GFP_NOWARN);
+	if (page && !dma_capable(st->dev, dynb_bounce_dma(st, page_to_phys(page)),
+				 size, true)) {
+		dma_free_pages(&st->shadow, size, page, pool->sdma,
+			       DMA_BIDIRECTIONAL);
+		page = NULL;
+	}
 	if (!page) {
 		dev_err(st->dev, "dynbounce: cannot allocate a %zu KiB pool the device reaches (mask %#llx)\n",
 			size >> 10, dma_get_mask(st->dev));
 		goto fail;
 	}
 	pool->vaddr = page_address(page);
+	pool->phys = page_to_phys(page);
 	pool->nslots = n;
 	pool->size = size;
 	return pool;
@@ -77,7 +84,7 @@ void dynb_pool_free(struct dynb_dev *st, struct dynb_pool *pool)
 	if (!pool)
 		return;
 	dma_free_pages(&st->shadow, pool->size, virt_to_page(pool->vaddr),
-		       pool->dma, DMA_BIDIRECTIONAL);
+		       pool->sdma, DMA_BIDIRECTIONAL);
 	bitmap_free(pool->map);
 	kvfree(pool->slots);
 	kfree(pool);
@@ -118,7 +125,8 @@ int dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh,
  */
 bool dynb_pool_reachable(struct dynb_dev *st, struct dynb_pool *pool)
 {
-	return pool && dma_capable(st->dev, pool->dma, pool->size, true);
+	return pool && dma_capable(st->dev, dynb_bounce_dma(st, pool->phys),
+				   pool->size, true);
 }
 
 /* Find @n free slots aligned to @align_slots (a power of two); lock held. */
@@ -138,25 +146,25 @@ static unsigned long dynb_pool_search(struct dynb_pool *pool, unsigned int n,
 
 /*
  * Any context. Take slots for @pad + @size bytes, the run starting on a
- * multiple of @align_slots slots; returns the device address of the data
- * (run start + @pad) or DMA_MAPPING_ERROR when no run is free. Copies nothing.
+ * multiple of @align_slots slots; *@phys gets the physical address of the
+ * data (run start + @pad). False when no run is free. Copies nothing.
  */
-dma_addr_t dynb_pool_map(struct dynb_pool *pool, phys_addr_t orig,
-			 size_t size, size_t pad, unsigned long align_slots)
+bool dynb_pool_map(struct dynb_pool *pool, phys_addr_t orig, size_t size,
+		   size_t pad, unsigned long align_slots, phys_addr_t *phys)
 {
 	unsigned int n = dynb_nr_slots(pad + size);
 	unsigned long flags, idx;
 	unsigned int i;
 
 	if (pad + size > pool->size)
-		return DMA_MAPPING_ERROR;
+		return false;
 
 	spin_lock_irqsave(&pool->lock, flags);
 	idx = pool->retired ? pool->nslots :
 	      dynb_pool_search(pool, n, align_slots);
 	if (idx >= pool->nslots) {
 		spin_unlock_irqrestore(&pool->lock, flags);
-		return DMA_MAPPING_ERROR;
+		return false;
 	}
 	bitmap_set(pool->map, idx, n);
 	pool->hint = idx + n < pool->nslots ? idx + n : 0;
@@ -171,31 +179,38 @@ dma_addr_t dynb_pool_map(struct dynb_pool *pool, phys_addr_t orig,
 	pool->slots[idx].orig = orig;
 	spin_unlock_irqrestore(&pool->lock, flags);
 
-	return dynb_slot_dma(pool, idx) + pad;
+	*phys = dynb_slot_phys(pool, idx) + pad;
+	return true;
 }
 
 /*
- * Any context. The mapping that contains @addr, or NULL if @addr is not in
- * the pool; *@start gets the device address of the mapping's data.
+ * Any context. The mapping that contains @phys, or NULL if @phys is not in
+ * the pool; *@start gets the physical address of the mapping's data.
  */
-struct dynb_slot *dynb_pool_find(struct dynb_pool *pool, dma_addr_t addr,
-				 dma_addr_t *start)
+struct dynb_slot *dynb_pool_find(struct dynb_pool *pool, phys_addr_t phys,
+				 phys_addr_t *start)
 {
 	struct dynb_slot *head;
 	unsigned int idx;
 
-	if (!pool || addr < pool->dma || addr - pool->dma >= pool->size)
+	if (!pool || phys < pool->phys || phys - pool->phys >= pool->size)
 		return NULL;
-	idx = pool->slots[(addr - pool->dma) >> DYNB_SLOT_SHIFT].head;
+	idx = pool->slots[(phys - pool->phys) >> DYNB_SLOT_SHIFT].head;
 	head = &pool->slots[idx];
-	*start = dynb_slot_dma(pool, idx) + head->pad;
+	*start = dynb_slot_phys(pool, idx) + head->pad;
 	return head;
 }
 
-/* Kernel address of the byte the device sees at @dma. */
-void *dynb_pool_vaddr(struct dynb_pool *pool, dma_addr_t dma)
+/* Kernel address of pool memory at @phys. */
+void *dynb_pool_vaddr(struct dynb_pool *pool, phys_addr_t phys)
 {
-	return pool->vaddr + (dma - pool->dma);
+	return pool->vaddr + (phys - pool->phys);
+}
+
+/* The streaming shadow's handle of pool memory at @phys. */
+dma_addr_t dynb_pool_sdma(struct dynb_pool *pool, phys_addr_t phys)
+{
+	return pool->sdma + (phys - pool->phys);
 }
 
 /* Any context. Give the slots of @head's mapping back. */
@@ -247,7 +262,7 @@ void dynb_pool_show(struct seq_file *m, struct dynb_pool *pool)
 	spin_unlock_irqrestore(&pool->lock, flags);
 
 	seq_printf(m, "size: %zu\n", pool->size);
-	seq_printf(m, "dma: %pad\n", &pool->dma);
+	seq_printf(m, "phys: %pa\n", &pool->phys);
 	seq_printf(m, "slot_size: %lu\n", DYNB_SLOT_SIZE);
 	seq_printf(m, "slots: %u\n", pool->nslots);
 	seq_printf(m, "used: %zu\n", used);
