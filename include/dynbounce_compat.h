@@ -166,6 +166,11 @@ static inline bool dynb_in_kernel_swiotlb(struct device *dev,
  * buffer larger than the page allocator's limit may come from CMA, which
  * sleeps. An RCU reader or memory reclaim in progress also says no.
  */
+static inline bool dynb_can_tell_sleep(void)
+{
+	return IS_ENABLED(CONFIG_PREEMPT_COUNT);
+}
+
 static inline bool dynb_caller_may_sleep(void)
 {
 #ifdef CONFIG_PREEMPT_COUNT

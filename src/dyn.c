@@ -171,6 +171,11 @@ static void dynb_live_add(struct dynb_dyn *dyn, size_t alloc)
 {
 	dyn->nr_live++;
 	dyn->live_bytes += alloc;
+}
+
+/* A buffer really went live: the high-water mark may rise; lock held. */
+static void dynb_live_peak(struct dynb_dyn *dyn)
+{
 	if (dyn->live_bytes > dyn->hiwater)
 		dyn->hiwater = dyn->live_bytes;
 }
@@ -205,13 +210,17 @@ struct dynb_buf *dynb_dyn_get(struct dynb_dev *st, size_t need,
 	}
 	buf = dynb_cache_take(dyn, order, alloc);
 	if (buf) {
-		buf->state = DYNB_BUF_LIVE;
+		WRITE_ONCE(buf->state, DYNB_BUF_LIVE);
 		list_add(&buf->node, &dyn->live);
 		dynb_live_add(dyn, buf->alloc);
+		dynb_live_peak(dyn);
 		spin_unlock_irqrestore(&dyn->lock, flags);
 		return buf;
 	}
-	/* Hold the bytes now, so concurrent mappings respect dyn_max. */
+	/*
+	 * Hold the bytes now, so concurrent mappings respect dyn_max; the
+	 * high-water mark moves only if the allocation succeeds.
+	 */
 	dynb_live_add(dyn, alloc);
 	spin_unlock_irqrestore(&dyn->lock, flags);
 
@@ -220,6 +229,7 @@ struct dynb_buf *dynb_dyn_get(struct dynb_dev *st, size_t need,
 	spin_lock_irqsave(&dyn->lock, flags);
 	if (buf) {
 		list_add(&buf->node, &dyn->live);
+		dynb_live_peak(dyn);
 	} else {
 		dyn->nr_live--;
 		dyn->live_bytes -= alloc;
@@ -240,7 +250,7 @@ void dynb_dyn_put(struct dynb_dev *st, struct dynb_buf *buf)
 	list_del(&buf->node);
 	dyn->nr_live--;
 	dyn->live_bytes -= buf->alloc;
-	buf->state = DYNB_BUF_CACHED;
+	WRITE_ONCE(buf->state, DYNB_BUF_CACHED);
 	buf->stamp = jiffies;
 	list_add(&buf->node, buf->order >= 0 ? &dyn->cache[buf->order] :
 					       &dyn->large);
@@ -291,7 +301,7 @@ static void dynb_cache_reap(struct dynb_dyn *dyn, struct list_head *doomed,
 			if (!all && dyn->cached_bytes <= DYNB_CACHE_MAX &&
 			    time_before(jiffies, buf->stamp + DYNB_IDLE_JIFFIES))
 				break;
-			buf->state = DYNB_BUF_DEAD;
+			WRITE_ONCE(buf->state, DYNB_BUF_DEAD);
 			list_move(&buf->node, doomed);
 			dyn->nr_cached--;
 			dyn->cached_bytes -= buf->alloc;

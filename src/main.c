@@ -204,6 +204,13 @@ static int __init dynb_init(void)
 	pr_info("version %s loaded (pool_size=%llu dynamic=%d dyn_max=%llu max_segment=%llu force_bounce=%d)\n",
 		DYNB_VERSION, dynb_pool_size, dynb_dynamic, dynb_dyn_max,
 		dynb_max_segment, dynb_force_bounce);
+	/* Say once what a dynamic buffer beyond the page allocator can be. */
+	if (!dynb_can_tell_sleep() || !IS_ENABLED(CONFIG_DMA_CMA))
+		pr_info("dynamic buffers over %zu KiB: no (needs CMA and CONFIG_PREEMPT_COUNT); size pool_size for larger mappings\n",
+			dynb_dyn_max_contig() >> 10);
+	else
+		pr_info("dynamic buffers over %zu KiB: from CMA when the caller may sleep\n",
+			dynb_dyn_max_contig() >> 10);
 	return 0;
 
 out_notifiers:
