@@ -53,7 +53,7 @@
 /* 6.12+: a device on dma-iommu bypasses dma_ops altogether. */
 static inline bool dynb_dev_uses_dma_iommu(struct device *dev)
 {
-#ifdef DYNB_HAVE_DEV_DMA_IOMMU
+#if defined(DYNB_HAVE_DEV_DMA_IOMMU) && defined(CONFIG_IOMMU_DMA)
 	return dev->dma_iommu;
 #else
 	return false;

@@ -1988,6 +1988,15 @@ static void swiotlb_mapping_made_before_attach_is_unmapped_after_attach(struct s
 		t->skip = "no memory beyond the device's reach";
 		return;
 	}
+	/*
+	 * dynbounce hands such an unmap to the kernel's swiotlb through its
+	 * shadow device, which DMA-API debug has never seen map it: a known
+	 * false report there (README, Limits).
+	 */
+	if (IS_ENABLED(CONFIG_DMA_API_DEBUG)) {
+		t->skip = "DMA-API debug reports the forwarded unmap (known, see README)";
+		return;
+	}
 	st_pre_attach_case(t, true);
 }
 
