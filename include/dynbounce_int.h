@@ -292,7 +292,8 @@ dma_addr_t dynb_pool_sdma(struct dynb_pool *pool, phys_addr_t phys);
 void dynb_pool_unmap(struct dynb_pool *pool, struct dynb_slot *head);
 void dynb_pool_usage(struct dynb_pool *pool, size_t *used, size_t *hiwater);
 void dynb_pool_reset_hiwater(struct dynb_pool *pool);
-void dynb_pool_show(struct seq_file *m, struct dynb_pool *pool);
+void dynb_pool_show(struct seq_file *m, struct dynb_dev *st,
+		    struct dynb_pool *pool);
 
 /* dyn.c */
 void dynb_dyn_init(struct dynb_dev *st);

@@ -58,7 +58,7 @@ static int dynb_pool_file_show(struct seq_file *m, void *unused)
 	struct dynb_dev *st = m->private;
 	int idx = srcu_read_lock(&dynb_srcu);
 
-	dynb_pool_show(m, srcu_dereference(st->pool, &dynb_srcu));
+	dynb_pool_show(m, st, srcu_dereference(st->pool, &dynb_srcu));
 	srcu_read_unlock(&dynb_srcu, idx);
 	return 0;
 }
@@ -86,7 +86,7 @@ static int dynb_histogram_show(struct seq_file *m, void *unused)
 			any |= n[p] != 0;
 		}
 		if (any)
-			seq_printf(m, "%lu %ld %ld %ld %ld\n", b ? 1UL << b : 0UL,
+			seq_printf(m, "%lu %ld %ld %ld %ld\n", 1UL << b,
 				   n[DYNB_PATH_PASSTHROUGH], n[DYNB_PATH_FIXED],
 				   n[DYNB_PATH_DYNAMIC], n[DYNB_PATH_FAILED]);
 	}

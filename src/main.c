@@ -133,11 +133,13 @@ static int dynb_bus_event(struct notifier_block *nb, unsigned long action,
 	default:
 		return NOTIFY_DONE;
 	}
-	if (!dynb_match(dev))
-		return NOTIFY_DONE;
-
 	mutex_lock(&dynb_lock);
 	st = dynb_find(dev);
+	/* Attached devices (by devices= or attach=) are followed; listed ones joined. */
+	if (!st && !dynb_match(dev)) {
+		mutex_unlock(&dynb_lock);
+		return NOTIFY_DONE;
+	}
 	if (action == BUS_NOTIFY_DEL_DEVICE) {
 		if (st && dynb_detach(dev, false))
 			dev_err(dev, "dynbounce: removed with bounced mappings live; keeping its state\n");

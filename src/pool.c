@@ -241,8 +241,11 @@ void dynb_pool_reset_hiwater(struct dynb_pool *pool)
  * Process context (debugfs). Size, slot size, use, and the largest run of
  * free slots: the biggest mapping the pool could take right now.
  */
-void dynb_pool_show(struct seq_file *m, struct dynb_pool *pool)
+void dynb_pool_show(struct seq_file *m, struct dynb_dev *st,
+		    struct dynb_pool *pool)
 {
+	dma_addr_t dma;
+
 	unsigned long flags, bit, end, run = 0;
 	size_t used, hiwater;
 
@@ -262,6 +265,8 @@ void dynb_pool_show(struct seq_file *m, struct dynb_pool *pool)
 	spin_unlock_irqrestore(&pool->lock, flags);
 
 	seq_printf(m, "size: %zu\n", pool->size);
+	dma = dynb_bounce_dma(st, pool->phys);
+	seq_printf(m, "dma: %pad\n", &dma);
 	seq_printf(m, "phys: %pa\n", &pool->phys);
 	seq_printf(m, "slot_size: %lu\n", DYNB_SLOT_SIZE);
 	seq_printf(m, "slots: %u\n", pool->nslots);
