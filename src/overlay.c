@@ -555,12 +555,22 @@ static size_t dynb_max_mapping_size(struct device *dev)
 /* Process context (as dma_set_mask): what dma-direct answers for the mask. */
 static int dynb_dma_supported(struct device *dev, u64 mask)
 {
-	struct dynb_dev *st = dynb_from_dev(dev);
-	struct device probe = {};
+	struct device *probe;
+	int ok;
 
-	/* A scratch shadow, so neither real nor shadow masks change. */
-	dynb_shadow_copy(&probe, st->dev);
-	return dma_set_coherent_mask(&probe, mask) == 0;
+	/*
+	 * Ask dma-direct on a scratch shadow, so neither the real nor the
+	 * shadow masks change. struct device is too big for the stack; if
+	 * even this small allocation fails, say yes: whatever the device
+	 * cannot reach is bounced anyway.
+	 */
+	probe = kzalloc(sizeof(*probe), GFP_ATOMIC | __GFP_NOWARN);
+	if (!probe)
+		return 1;
+	dynb_shadow_copy(probe, dynb_from_dev(dev)->dev);
+	ok = dma_set_coherent_mask(probe, mask) == 0;
+	kfree(probe);
+	return ok;
 }
 
 static u64 dynb_get_required_mask(struct device *dev)
