@@ -47,53 +47,82 @@ if [ -z "$NVME" ] || [ -z "$VBLK" ]; then
 	exit 0
 fi
 echo "# nvme $NVME, virtio-blk $VBLK"
-check load_dynbounce load_dynbounce "devices=pci:$NVME_ID;pci:$VBLK_ID" force_bounce=1 || exit 0
+# max_segment=1M first: the drivers' queue limits must follow it.
+check load_dynbounce load_dynbounce "devices=pci:$NVME_ID;pci:$VBLK_ID" force_bounce=1 max_segment=1M || exit 0
 check attached_nvme test -r "$DB/$NVME/stats"
 check attached_virtio test -r "$DB/$VBLK/stats" || exit 0
+FIO=/usr/bin/fio
+check fio_runs "$FIO" --version || exit 0
+
+# disks: wait for one NVMe namespace and one virtio disk (their names may
+# change across a rebind), set ND and VD to their /dev paths.
+disks() {
+	wait_for 30 'ls /dev/nvme*n1 >/dev/null 2>&1 && ls /dev/vd? >/dev/null 2>&1'
+	for ND in /dev/nvme*n1; do break; done
+	for VD in /dev/vd?; do break; done
+	check "disks_present_$1" [ -b "$ND" -a -b "$VD" ]
+}
+
+# --- max_mapping_size in the queue limits ----------------------------------
+# limits NAME: the queue limits the drivers took at probe must be what
+# dynbounce reports (README, How it works): max_segment, limited by the
+# larger of the fixed pool and the largest dynamic buffer (logged at load),
+# less min_align_mask (nvme: 4 KiB - 1; virtio: none).
+limits() {
+	local name=$1 contig pool room dynmax maxseg exp_nvme exp_vblk Q lbs exp_kb got_kb
+	contig=$(dmesg | sed -n 's/.*dynbounce: dynamic buffers over \([0-9]*\) KiB.*/\1/p' | tail -n1)
+	contig=$((${contig:-0} * 1024))
+	pool=$(cat $P/pool_size)
+	room=$pool
+	[ "$contig" -gt "$room" ] && room=$contig
+	dynmax=$(cat $P/dyn_max)
+	if [ "$dynmax" -gt 0 ] && [ "$dynmax" -lt "$room" ]; then
+		room=$dynmax
+		[ "$pool" -gt "$room" ] && room=$pool
+	fi
+	maxseg=$(cat $P/max_segment)
+	exp_nvme=$((room - 4095))
+	[ "$maxseg" -lt "$exp_nvme" ] && exp_nvme=$maxseg
+	exp_vblk=$room
+	[ "$maxseg" -lt "$exp_vblk" ] && exp_vblk=$maxseg
+	# nvme: max_hw_sectors = max_mapping_size in 512-byte sectors (QEMU's
+	# controller runs with mdts=0 and the driver's own cap, 4 or 8 MiB,
+	# is above it), rounded down to the logical block size.
+	Q=/sys/block/${ND#/dev/}/queue
+	lbs=$(($(cat "$Q/logical_block_size") / 512))
+	exp_kb=$(((exp_nvme / 512 / lbs * lbs) / 2))
+	got_kb=$(cat "$Q/max_hw_sectors_kb")
+	echo "# $name: dynbounce max_mapping_size: nvme $exp_nvme bytes (-> max_hw_sectors_kb $exp_kb), virtio $exp_vblk bytes"
+	echo "# $name: $ND: max_hw_sectors_kb $got_kb, max_sectors_kb $(cat "$Q/max_sectors_kb"), max_segments $(cat "$Q/max_segments")"
+	Q=/sys/block/${VD#/dev/}/queue
+	echo "# $name: $VD: max_segment_size $(cat "$Q/max_segment_size"), max_hw_sectors_kb $(cat "$Q/max_hw_sectors_kb"), max_sectors_kb $(cat "$Q/max_sectors_kb")"
+	check "nvme_max_hw_sectors_kb_is_max_mapping_size_$name" [ "$got_kb" -eq "$exp_kb" ]
+	# virtio_blk puts its DMA limit (virtio_max_dma_size) in the
+	# segment size.
+	check "virtio_max_segment_size_is_max_mapping_size_$name" \
+		[ "$(cat "$Q/max_segment_size")" -eq "$exp_vblk" ]
+}
+
 # Only now the drivers: their queue limits come from the DMA layer at probe.
 check load_nvme load_kmod nvme
 check load_virtio_pci load_kmod virtio_pci
 check load_virtio_blk load_kmod virtio_blk
-wait_for 30 "test -b /dev/nvme0n1"
-wait_for 30 "test -b /dev/vda"
-check nvme_disk_present test -b /dev/nvme0n1
-check virtio_disk_present test -b /dev/vda || exit 0
-FIO=/usr/bin/fio
-check fio_runs "$FIO" --version || exit 0
+disks max_segment_1M
+limits max_segment_1M
 
-# --- max_mapping_size in the queue limits ----------------------------------
-# What dynbounce reports (README, How it works): max_segment, limited by the
-# larger of the fixed pool and the largest dynamic buffer (logged at load),
-# less min_align_mask (nvme: 4 KiB - 1; virtio: none).
-contig=$(dmesg | sed -n 's/.*dynbounce: dynamic buffers over \([0-9]*\) KiB.*/\1/p' | tail -n1)
-contig=$((${contig:-0} * 1024))
-pool=$(cat $P/pool_size)
-room=$pool
-[ "$contig" -gt "$room" ] && room=$contig
-dynmax=$(cat $P/dyn_max)
-if [ "$dynmax" -gt 0 ] && [ "$dynmax" -lt "$room" ]; then
-	room=$dynmax
-	[ "$pool" -gt "$room" ] && room=$pool
-fi
-maxseg=$(cat $P/max_segment)
-exp_nvme=$((room - 4095))
-[ "$maxseg" -lt "$exp_nvme" ] && exp_nvme=$maxseg
-exp_vblk=$room
-[ "$maxseg" -lt "$exp_vblk" ] && exp_vblk=$maxseg
-# nvme: max_hw_sectors = max_mapping_size in 512-byte sectors (QEMU's
-# controller runs with mdts=0 and the driver's own cap, 4 or 8 MiB, is
-# above it), rounded down to the logical block size.
-Q=/sys/block/nvme0n1/queue
-lbs=$(($(cat $Q/logical_block_size) / 512))
-exp_kb=$(((exp_nvme / 512 / lbs * lbs) / 2))
-got_kb=$(cat $Q/max_hw_sectors_kb)
-echo "# dynbounce max_mapping_size: nvme $exp_nvme bytes (-> max_hw_sectors_kb $exp_kb), virtio $exp_vblk bytes"
-echo "# nvme0n1: max_hw_sectors_kb $got_kb, max_sectors_kb $(cat $Q/max_sectors_kb), max_segments $(cat $Q/max_segments)"
-echo "# vda: max_segment_size $(cat /sys/block/vda/queue/max_segment_size), max_hw_sectors_kb $(cat /sys/block/vda/queue/max_hw_sectors_kb), max_sectors_kb $(cat /sys/block/vda/queue/max_sectors_kb)"
-check nvme_max_hw_sectors_kb_is_dynbounce_max_mapping_size [ "$got_kb" -eq "$exp_kb" ]
-# virtio_blk puts its DMA limit (virtio_max_dma_size) in the segment size.
-check virtio_max_segment_size_is_dynbounce_max_mapping_size \
-	[ "$(cat /sys/block/vda/queue/max_segment_size)" -eq "$exp_vblk" ]
+# Back to the default max_segment, and both drivers bound again: the
+# limits follow, and the workloads below run with them.
+echo 64M >$P/max_segment
+for VIRTIO_DEV in /sys/bus/pci/devices/"$VBLK"/virtio*; do break; done
+VIRTIO_DEV=${VIRTIO_DEV##*/}
+echo "$NVME" >/sys/bus/pci/drivers/nvme/unbind
+echo "$VIRTIO_DEV" >/sys/bus/virtio/drivers/virtio_blk/unbind
+wait_for 30 '! ls /dev/nvme*n1 /dev/vd? >/dev/null 2>&1'
+echo "$NVME" >/sys/bus/pci/drivers/nvme/bind
+echo "$VIRTIO_DEV" >/sys/bus/virtio/drivers/virtio_blk/bind
+disks rebound
+check attached_after_rebind test -r "$DB/$NVME/stats" -a -r "$DB/$VBLK/stats" || exit 0
+limits max_segment_64M
 
 # --- workloads ---------------------------------------------------------------
 # Bytes each device read and wrote in the current run (stats are reset at
@@ -171,8 +200,8 @@ fio_result() {
 fio_both() {
 	local name=$1 seed=$2 only=${3:-} rc1 rc2 extra=
 	[ -n "$only" ] && extra=--verify_only
-	fio_job /tmp/nvme.fio /dev/nvme0n1 "$seed" "$only"
-	fio_job /tmp/vblk.fio /dev/vda "$seed" "$only"
+	fio_job /tmp/nvme.fio "$ND" "$seed" "$only"
+	fio_job /tmp/vblk.fio "$VD" "$seed" "$only"
 	$FIO --output-format=terse --terse-version=3 $extra /tmp/nvme.fio >/tmp/nvme.out 2>&1 &
 	p1=$!
 	$FIO --output-format=terse --terse-version=3 $extra /tmp/vblk.fio >/tmp/vblk.out 2>&1 &
@@ -239,8 +268,8 @@ T0=$(cut -d' ' -f1 /proc/uptime)
 reset_stats
 dd if=/dev/urandom of=/tmp/patA bs=1M count=32 2>/dev/null
 SHA_A=$(sha256sum /tmp/patA | cut -d' ' -f1)
-for d in nvme0n1:nvme vda:vblk; do
-	dev=/dev/${d%:*} key=${d#*:}
+for d in "$ND:nvme" "$VD:vblk"; do
+	dev=${d%:*} key=${d##*:}
 	dd if=/tmp/patA of="$dev" bs=1M oflag=direct 2>/dev/null
 	account "$key" 0 $((32 << 20))
 	got=$(sha_of "$dev" 0 32)
@@ -343,13 +372,13 @@ EOT
 	fio_result "${name}_recovers_after_dynamic1_data_verified" flip /tmp/flip.out "$(cat /tmp/flip.rc)"
 	check "${name}_flip_nothing_live" [ "$(stat "$pci" pool_used_bytes)" -eq 0 -a "$(stat "$pci" dyn_live)" -eq 0 ]
 }
-flip nvme /dev/nvme0n1 "$NVME"
-flip virtio /dev/vda "$VBLK"
+flip nvme "$ND" "$NVME"
+flip virtio "$VD" "$VBLK"
 echo "# I/O error lines in the kernel log: $(dmesg | grep -c 'I/O error')"
 
 # Data written before the flips: the dd pattern and run 2's 1 MiB job.
-for d in nvme0n1:nvme vda:virtio; do
-	check "${d#*:}_pattern_intact_after_flip" [ "$(sha_of "/dev/${d%:*}" 0 32)" = "$SHA_A" ]
+for d in "$ND:nvme" "$VD:virtio"; do
+	check "${d##*:}_pattern_intact_after_flip" [ "$(sha_of "${d%:*}" 0 32)" = "$SHA_A" ]
 done
 fio_both fio_run2_data_intact_after_flip 2 first
 T3=$(cut -d' ' -f1 /proc/uptime)
