@@ -174,8 +174,9 @@ size=64m
 EOT
 }
 
-# fio_result NAME DEV-KEY OUT RC: one result per job (terse v3: 3 job
-# name, 5 error, 6 KiB read, 47 KiB written), accounted to DEV-KEY.
+# fio_result NAME DEV-KEY OUT RC: one result for all jobs (terse v3: 3 job
+# name, 5 error, 6 KiB read, 47 KiB written), accounted to DEV-KEY. fio
+# exits non-zero and sets a job's error on any verify failure.
 fio_result() {
 	local name=$1 key=$2 out=$3 rc=$4 line job err rkb wkb bad=0 n=0
 	while IFS= read -r line; do
@@ -188,6 +189,9 @@ fio_result() {
 		account "$key" $((rkb * 1024)) $((wkb * 1024))
 		echo "# fio $name/$job: error $err, read $rkb KiB, written $wkb KiB"
 		[ "$err" = 0 ] || bad=1
+		# Every byte written was read back and verified.
+		[ "$rkb" -gt 0 ] || bad=1
+		[ "$wkb" -eq 0 ] || [ "$rkb" -eq "$wkb" ] || bad=1
 	done <"$out"
 	if [ "$rc" -eq 0 ] && [ $bad -eq 0 ] && [ $n -gt 0 ]; then
 		ok "$name"
