@@ -4,10 +4,15 @@
 # make bench, in the guest: time map+unmap on every backend the kernel
 # offers, in this one boot, then replay display buffers. Each figure is a
 # console line the host (bench/run) collects:
-#   BENCH,<kid>,<config>,<size>,<threads>,<dir>,<ns_median>,<ns_p99>,<ops_per_s>,<samples>,<failures>,<fixed>,<dynamic>
+#   BENCH,<kid>,<round>,<config>,<size>,<threads>,<dir>,<ns_median>,<ns_p99>,<ops_per_s>,<samples>,<failures>,<fixed>,<dynamic>
 #   REPLAY,<kid>,<backend>,<failures>,<p99_ns>,<peak_bytes>,<held_after_10s_bytes>,<frames>
 # <fixed> and <dynamic> count the segments dynbounce bounced each way
 # during that cell (0 for the other backends).
+#
+# The host is shared and its load comes and goes within seconds, so the
+# columns of one cell (size, threads, direction) are timed back to back,
+# and the whole table is timed in rounds; the host takes the median over
+# the rounds. Ratios then compare figures taken moments apart.
 
 B=/sys/kernel/debug/dynb_bench
 P=/sys/module/dynbounce/parameters
@@ -18,15 +23,15 @@ TLB=/sys/kernel/debug/swiotlb
 quick=0
 grep -q 'dynb_bench.quick=1' /proc/cmdline && quick=1
 if [ $quick = 1 ]; then
-	MS=100 REPLAY_S=5
+	MS=100 ROUNDS=1 REPLAY_S=5
 else
-	MS=1000 REPLAY_S=30
+	MS=300 ROUNDS=3 REPLAY_S=30
 fi
 SIZES="4096 65536 262144 1048576 4194304"
 # The kernel's swiotlb column: dynamic on the debug kernel.
 SWIOTLB=swiotlb
 [ "$KID" = debug ] && SWIOTLB=swiotlb_dynamic
-echo "# bench: quick=$quick, ${MS} ms per cell, replay ${REPLAY_S} s; $(nproc) CPUs; $(grep MemTotal /proc/meminfo)"
+echo "# bench: quick=$quick, $ROUNDS rounds of ${MS} ms per cell, replay ${REPLAY_S} s; $(nproc) CPUs; $(grep MemTotal /proc/meminfo)"
 echo "# cmdline: $(cat /proc/cmdline)"
 
 # paths: the segments dynbounce has bounced through its pool and dynamically,
@@ -45,53 +50,64 @@ dstat() {
 	sed -n "s/^$1: //p" "$ST/stats"
 }
 
-# cells CONFIG WHAT: every size x threads x direction of one column.
-cells() {
-	local config=$1 what=$2 size thr dir r p0 p1 bad=0
-	for size in $SIZES; do
-		for thr in 1 2; do
-			for dir in to_device bidirectional; do
-				p0=$(paths)
-				if ! echo "$what $size $thr $dir $MS" >$B/run; then
-					bad=1
-					continue
-				fi
-				read -r r <$B/result
-				p1=$(paths)
-				# shellcheck disable=SC2086 # the fields, split
-				set -- $r $p0 $p1
-				echo "BENCH,$KID,$config,$size,$thr,$dir,$1,$2,$3,$4,$5,$(($8 - $6)),$(($9 - $7))"
-			done
-		done
-	done
-	if [ $bad = 0 ]; then
-		ok "$config"
-	else
-		not_ok "$config" "a run command failed"
-	fi
+# one ROUND CONFIG WHAT SIZE THREADS DIR: time one cell of one column.
+one() {
+	local r p0 p1
+	p0=$(paths)
+	echo "$3 $4 $5 $6 $MS" >$B/run || return 1
+	read -r r <$B/result
+	p1=$(paths)
+	# shellcheck disable=SC2086 # the fields, split
+	set -- "$1" "$2" "$4" "$5" "$6" $r $p0 $p1
+	echo "BENCH,$KID,$1,$2,$3,$4,$5,$6,$7,$8,$9,${10},$((${13} - ${11})),$((${14} - ${12}))"
+}
+
+# pool SIZE: give dynbounce's device a pool of SIZE (0: none) and check it.
+pool() {
+	echo "$1" >$P/pool_size && grep -qx "size: $1" "$ST/pool"
 }
 
 check load_dynb_bench insmod "$MOD/dynb_bench.ko" || return 0
-
-cells direct direct
-cells memcpy memcpy
-cells "$SWIOTLB" swiotlb
-
 # dynbounce on dynb_bench.2, which reaches everything: force_bounce=1. A
 # 4 MiB pool: Debian's x86_64 kernels have no CMA, and the page allocator
-# gives nothing larger in one piece.
+# gives nothing larger in one piece. The dynamic column has no pool at
+# all, so that every mapping takes a dynamic buffer; the 1000live one
+# holds 1000 4 KiB dynamic mappings meanwhile.
 check load_dynbounce load_dynbounce devices=$DEV force_bounce=1 pool_size=4M || return 0
 check dynbounce_attached test -r "$ST/stats"
-cells dynbounce_fixed bounce
 
-# Dynamic path: no pool at all, so every mapping takes a dynamic buffer.
-echo 0 >$P/pool_size
-check pool_removed grep -qx 'size: 0' "$ST/pool"
-cells dynbounce_dynamic bounce
-check hold_1000 sh -c "echo 1000 >$B/hold"
-echo "# $(grep -E '^dyn_live:' "$ST/stats") held"
-cells dynbounce_1000live bounce
-check release_1000 sh -c "echo 0 >$B/hold"
+bad=
+round=1
+while [ $round -le $ROUNDS ]; do
+	for size in $SIZES; do
+		for thr in 1 2; do
+			for dir in to_device bidirectional; do
+				cell="$size $thr $dir"
+				# shellcheck disable=SC2086 # the cell's fields
+				{
+					one $round direct direct $cell &&
+					one $round memcpy memcpy $cell &&
+					one $round "$SWIOTLB" swiotlb $cell &&
+					pool 4194304 &&
+					one $round dynbounce_fixed bounce $cell &&
+					pool 0 &&
+					one $round dynbounce_dynamic bounce $cell &&
+					echo 1000 >$B/hold &&
+					one $round dynbounce_1000live bounce $cell &&
+					echo 0 >$B/hold
+				} || bad="$bad [round $round: $cell]"
+			done
+		done
+	done
+	round=$((round + 1))
+done
+if [ -z "$bad" ]; then
+	ok cells
+else
+	not_ok cells "failed:$bad"
+fi
+# Each 1000live cell held 1000 mappings; make sure that is what it saw.
+check held_1000_live sh -c "echo 1000 >$B/hold && grep -qx 'dyn_live: 1000' $ST/stats && echo 0 >$B/hold"
 
 # replay BACKEND WHAT HELD_CMD: the display replay, sampling the memory the
 # backend holds (HELD_CMD prints bytes) every half second while it runs,
@@ -138,8 +154,7 @@ dynb_held() {
 }
 
 replay "$SWIOTLB" swiotlb tlb_held
-echo 4M >$P/pool_size
-check pool_back grep -qx 'size: 4194304' "$ST/pool"
+check pool_back pool 4194304
 echo 1 >"$ST/reset"
 replay dynbounce bounce dynb_held
 echo "# dynbounce after the replay: $(tr '\n' ' ' <"$ST/stats")"
