@@ -4,7 +4,7 @@
 # make bench, in the guest: time map+unmap on every backend the kernel
 # offers, in this one boot, then replay display buffers. Each figure is a
 # console line the host (bench/run) collects:
-#   BENCH,<kid>,<round>,<config>,<size>,<threads>,<dir>,<ns_median>,<ns_p99>,<ops_per_s>,<samples>,<failures>,<fixed>,<dynamic>
+#   BENCH,<kid>,<round>,<config>,<size>,<threads>,<dir>,<ns_median>,<ns_p99>,<ops_per_s>,<samples>,<failures>,<fixed>,<dynamic>,<ns_min>,<ns_p10>
 #   REPLAY,<kid>,<backend>,<failures>,<p99_ns>,<peak_bytes>,<held_after_10s_bytes>,<frames>
 # <fixed> and <dynamic> count the segments dynbounce bounced each way
 # during that cell (0 for the other backends).
@@ -59,7 +59,7 @@ one() {
 	p1=$(paths)
 	# shellcheck disable=SC2086 # the fields, split
 	set -- "$1" "$2" "$4" "$5" "$6" $r $p0 $p1
-	echo "BENCH,$KID,$1,$2,$3,$4,$5,$6,$7,$8,$9,${10},$((${13} - ${11})),$((${14} - ${12}))"
+	echo "BENCH,$KID,$1,$2,$3,$4,$5,$6,$7,$8,$9,${10},$((${15} - ${13})),$((${16} - ${14})),${11},${12}"
 }
 
 # pool SIZE: give dynbounce's device a pool of SIZE (0: none) and check it.
