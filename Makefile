@@ -12,6 +12,8 @@
 #                       every scenario on every kernel in QEMU (test/run-check;
 #                       KERNELS="..." SCENARIOS="..." narrow it down)
 #   make demo           scripts/setup, then test/demo
+#   make bench          time map+unmap per backend in QEMU guests (bench/run;
+#                       BENCH_QUICK=1 for a short run); not part of make check
 #   make clean
 #
 #   make tools          dynbouncectl (tools/; also part of "make")
@@ -27,7 +29,7 @@ SCENARIOS ?=
 KBUILD_ARGS = -C $(KDIR) M=$(CURDIR) \
 	$(if $(ARCH),ARCH=$(ARCH)) $(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
 
-.PHONY: all modules tools modules-all check demo clean debug-kernel
+.PHONY: all modules tools modules-all check demo bench clean debug-kernel
 
 all: modules tools
 
@@ -53,6 +55,11 @@ check:
 demo:
 	scripts/setup
 	test/demo
+
+# The debug kernel (dynamic swiotlb column) is used if it was built.
+bench:
+	scripts/setup
+	bench/run
 
 debug-kernel:
 	scripts/setup
