@@ -55,8 +55,11 @@ int dynbounce_trim(struct device *dev)
 
 	mutex_lock(&dynb_lock);
 	st = dynb_find(dev);
-	if (st)
+	if (st) {
 		dynb_dyn_trim_all(st);
+		dynb_pool_wake_all(rcu_dereference_protected(st->pool,
+						lockdep_is_held(&dynb_lock)));
+	}
 	mutex_unlock(&dynb_lock);
 	return st ? 0 : -ENODEV;
 }
