@@ -1282,11 +1282,21 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	pci_set_master(pdev);
 
+	/*
+	 * On an attached device dynbounce forwards a coherent allocation to
+	 * dma-direct through its shadow device, so DMA-API debug records the
+	 * buffer twice (shadow, then this device) and reports the second as
+	 * "cacheline tracking EEXIST". DMA_ATTR_SKIP_CPU_SYNC, which the
+	 * allocators ignore, is the attribute that tells dma-debug an
+	 * overlap is intended (add_dma_entry() in kernel/dma/debug.c).
+	 */
 	ret = -ENOMEM;
-	edu->src = dma_alloc_coherent(dev, EDU_CHUNK, &edu->src_dma, GFP_KERNEL);
+	edu->src = dma_alloc_attrs(dev, EDU_CHUNK, &edu->src_dma, GFP_KERNEL,
+				   DMA_ATTR_SKIP_CPU_SYNC);
 	if (!edu->src)
 		goto err_master;
-	edu->chk = dma_alloc_coherent(dev, EDU_CHUNK, &edu->chk_dma, GFP_KERNEL);
+	edu->chk = dma_alloc_attrs(dev, EDU_CHUNK, &edu->chk_dma, GFP_KERNEL,
+				   DMA_ATTR_SKIP_CPU_SYNC);
 	if (!edu->chk)
 		goto err_src;
 
@@ -1300,7 +1310,8 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 
 err_src:
-	dma_free_coherent(dev, EDU_CHUNK, edu->src, edu->src_dma);
+	dma_free_attrs(dev, EDU_CHUNK, edu->src, edu->src_dma,
+		       DMA_ATTR_SKIP_CPU_SYNC);
 err_master:
 	pci_clear_master(pdev);
 err_unmap:
@@ -1326,8 +1337,10 @@ static void edu_remove(struct pci_dev *pdev)
 	while (edu->nstash)
 		__free_pages(edu->stash[--edu->nstash], EDU_BLOCK_ORDER);
 	pci_clear_master(pdev);
-	dma_free_coherent(dev, EDU_CHUNK, edu->chk, edu->chk_dma);
-	dma_free_coherent(dev, EDU_CHUNK, edu->src, edu->src_dma);
+	dma_free_attrs(dev, EDU_CHUNK, edu->chk, edu->chk_dma,
+		       DMA_ATTR_SKIP_CPU_SYNC);
+	dma_free_attrs(dev, EDU_CHUNK, edu->src, edu->src_dma,
+		       DMA_ATTR_SKIP_CPU_SYNC);
 	pci_iounmap(pdev, edu->bar);
 	pci_release_region(pdev, 0);
 	pci_disable_device(pdev);
