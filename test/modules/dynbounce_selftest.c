@@ -19,7 +19,10 @@
  * Control (debugfs, /sys/kernel/debug/dynbounce_selftest/):
  *   run      write "1" (or "all") to run every case, or part of a case name
  *            to run the cases whose names contain it; autorun=1 runs them
- *            all at load
+ *            all at load. Two long cases run only when named this way:
+ *            stress_two_devices_with_irq_and_param_flips (stress_secs) and
+ *            fault_injection_failures_end_clean (needs failslab and
+ *            fail_page_alloc set up with task-filter; see trust.sh)
  *   results  KTAP of the last run: one line per case, diagnostics before it
  * Dynbounce's parameters are set for a case through dynbounce_set_param()
  * and put back to what /sys/module/dynbounce/parameters/ showed at the start.
@@ -2742,9 +2745,10 @@ static void st_sw_expect_stats(struct st_test *t, struct device *dev,
 		s1.pool_hiwater_bytes);
 }
 
-static unsigned int stress_hrtimer_us = 2000;
+/* Under KASAN and TCG a shorter period keeps a CPU in hard IRQ for good. */
+static unsigned int stress_hrtimer_us = 5000;
 module_param(stress_hrtimer_us, uint, 0644);
-MODULE_PARM_DESC(stress_hrtimer_us, "Period of the stress case's hard-IRQ mapper, us [DEFAULT: 2000]");
+MODULE_PARM_DESC(stress_hrtimer_us, "Period of the stress case's hard-IRQ mapper, us [DEFAULT: 5000]");
 
 /**
  * struct st_irq_sw - the stress case's mapper in hard-IRQ context
@@ -2850,7 +2854,7 @@ static void st_pool_size_restore(struct st_test *t, const char *saved)
 
 #define ST_STRESS_BUF	SZ_4M	/* each thread's far memory: mappings to 4 MiB */
 #define ST_STRESS_NEAR	SZ_1M
-#define ST_STRESS_IRQ_MAX SZ_16K
+#define ST_STRESS_IRQ_MAX SZ_8K
 
 /*
  * Two devices, stress_threads threads and a hard-IRQ timer map, sync and

@@ -56,6 +56,13 @@ else
 	start=$(printf '%#x' $((0x$lo & ~0xfff)))
 	end=$(printf '%#x' $(((0x$hi & ~0xfff) + 0x2000)))
 	echo "# injecting into allocations made from $start..$end (dynbounce's text)"
+	# Not into DMA-API debug's own bookkeeping, which dynbounce's
+	# dma_alloc_pages() reaches: a failed cacheline-tracking node or entry
+	# page disables DMA-API debug for good ("cacheline tracking ENOMEM").
+	# Those allocations are made from dma_debug_create_entries() and
+	# add_dma_entry(), which lie in that order in kernel/dma/debug.c.
+	rs=$(awk '$3 == "dma_debug_create_entries" { print $1; exit }' /proc/kallsyms)
+	re=$(awk 'f { print $1; exit } $3 == "add_dma_entry" { f = 1 }' /proc/kallsyms)
 	TIMES=1000000
 	for f in failslab fail_page_alloc; do
 		echo 0 >$FI/$f/probability
@@ -63,6 +70,10 @@ else
 		echo "$start" >$FI/$f/require-start
 		echo "$end" >$FI/$f/require-end
 		echo 32 >$FI/$f/stacktrace-depth
+		if [ -n "$rs" ] && [ -n "$re" ]; then
+			echo "0x$rs" >$FI/$f/reject-start
+			echo "0x$re" >$FI/$f/reject-end
+		fi
 		echo 1 >$FI/$f/interval
 		echo 0 >$FI/$f/space
 		# No message and no stack per failure: a stack is a complaint.
