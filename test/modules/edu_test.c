@@ -1285,6 +1285,12 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			      dma_bits);
 		goto err_unmap;
 	}
+	/*
+	 * Its scatterlists have segments of up to 1 MiB (edu_sg_lens), and
+	 * the engine takes any extent in 4 KiB commands: the PCI default of
+	 * 64 KiB is not its limit (DMA-API debug checks every segment).
+	 */
+	dma_set_max_seg_size(dev, UINT_MAX);
 	pci_set_master(pdev);
 
 	/*
