@@ -1293,21 +1293,11 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dma_set_max_seg_size(dev, UINT_MAX);
 	pci_set_master(pdev);
 
-	/*
-	 * On an attached device dynbounce forwards a coherent allocation to
-	 * dma-direct through its shadow device, so DMA-API debug records the
-	 * buffer twice (shadow, then this device) and reports the second as
-	 * "cacheline tracking EEXIST". DMA_ATTR_SKIP_CPU_SYNC, which the
-	 * allocators ignore, is the attribute that tells dma-debug an
-	 * overlap is intended (add_dma_entry() in kernel/dma/debug.c).
-	 */
 	ret = -ENOMEM;
-	edu->src = dma_alloc_attrs(dev, EDU_CHUNK, &edu->src_dma, GFP_KERNEL,
-				   DMA_ATTR_SKIP_CPU_SYNC);
+	edu->src = dma_alloc_coherent(dev, EDU_CHUNK, &edu->src_dma, GFP_KERNEL);
 	if (!edu->src)
 		goto err_master;
-	edu->chk = dma_alloc_attrs(dev, EDU_CHUNK, &edu->chk_dma, GFP_KERNEL,
-				   DMA_ATTR_SKIP_CPU_SYNC);
+	edu->chk = dma_alloc_coherent(dev, EDU_CHUNK, &edu->chk_dma, GFP_KERNEL);
 	if (!edu->chk)
 		goto err_src;
 
@@ -1321,8 +1311,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 
 err_src:
-	dma_free_attrs(dev, EDU_CHUNK, edu->src, edu->src_dma,
-		       DMA_ATTR_SKIP_CPU_SYNC);
+	dma_free_coherent(dev, EDU_CHUNK, edu->src, edu->src_dma);
 err_master:
 	pci_clear_master(pdev);
 err_unmap:
@@ -1348,10 +1337,8 @@ static void edu_remove(struct pci_dev *pdev)
 	while (edu->nstash)
 		__free_pages(edu->stash[--edu->nstash], EDU_BLOCK_ORDER);
 	pci_clear_master(pdev);
-	dma_free_attrs(dev, EDU_CHUNK, edu->chk, edu->chk_dma,
-		       DMA_ATTR_SKIP_CPU_SYNC);
-	dma_free_attrs(dev, EDU_CHUNK, edu->src, edu->src_dma,
-		       DMA_ATTR_SKIP_CPU_SYNC);
+	dma_free_coherent(dev, EDU_CHUNK, edu->chk, edu->chk_dma);
+	dma_free_coherent(dev, EDU_CHUNK, edu->src, edu->src_dma);
 	pci_iounmap(pdev, edu->bar);
 	pci_release_region(pdev, 0);
 	pci_disable_device(pdev);
