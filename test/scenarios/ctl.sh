@@ -327,13 +327,6 @@ expect set_pool_size 0 '' set pool_size 2M
 json_read json_after_pool_size && is pool_resized 2097152 "$(jdev "$EDU" pool_bytes)"
 
 # ---- 6. detach and attach at run time ----
-# With DMA-API debug, edu_test's coherent buffers are recorded against the
-# shadow device of the attachment that allocated them (README, Limits):
-# freed under a later attachment, they would be reported as never
-# allocated. There, edu_test goes before the detach and comes back after.
-dma_debug=
-[ -d $DBG/dma-api ] && dma_debug=1
-[ -z "$dma_debug" ] || check unload_edu_test_dma_debug rmmod edu_test
 expect detach 0 '' detach "$EDU"
 is detach_devices_empty "" "$(param devices)"
 expect status_no_devices 0 '^no devices attached$' status
@@ -347,8 +340,6 @@ expect attach_by_name 0 '' attach "$EDU"
 is attach_devices "$EDU" "$(param devices)"
 expect attach_again_by_id 0 '' attach pci:1234:11e8
 is attach_again_devices "$EDU" "$(param devices)"
-[ -z "$dma_debug" ] ||
-	check reload_edu_test_dma_debug load_test_module edu_test dma_bits=32
 check xfer_after_attach edu xfer api=single dir=bidi size=4096 off=0
 if json_read json_after_xfer; then
 	is xfer_maps 1 "$(jdev "$EDU" maps)"
