@@ -326,8 +326,9 @@ void dynb_pool_show(struct seq_file *m, struct dynb_dev *st,
 	seq_printf(m, "slot_size: %lu\n", DYNB_SLOT_SIZE);
 	seq_printf(m, "slots: %u\n", pool->nslots);
 	seq_printf(m, "used: %zu\n", used);
+	/* Free of live mappings; on DMA_API_DEBUG kernels part may rest. */
+	seq_printf(m, "free: %zu\n", pool->size - used);
 	seq_printf(m, "resting: %zu\n", resting);
-	seq_printf(m, "free: %zu\n", pool->size - used - resting);
 	seq_printf(m, "largest_free_run: %lu\n", run << DYNB_SLOT_SHIFT);
 	seq_printf(m, "hiwater: %zu\n", hiwater);
 }
