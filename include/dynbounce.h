@@ -83,7 +83,11 @@ int dynbounce_detach(struct device *dev);
  */
 int dynbounce_set_param(const char *name, const char *value);
 
-/* Process context. Give back every cached dynamic buffer of @dev now. */
+/*
+ * Process context. Give back every cached dynamic buffer of @dev now, and
+ * let freed pool slots be reused at once (on DMA_API_DEBUG kernels they
+ * otherwise rest for a moment first).
+ */
 int dynbounce_trim(struct device *dev);
 
 #endif /* _DYNBOUNCE_H */

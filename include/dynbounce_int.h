@@ -38,6 +38,22 @@ struct seq_file;
 #define DYNB_SLOT_SHIFT		11
 #define DYNB_SLOT_SIZE		BIT(DYNB_SLOT_SHIFT)
 
+/*
+ * On DMA_API_DEBUG kernels, freed bounce memory (pool slots and cached
+ * dynamic buffers) rests this long before it is handed out again. The DMA
+ * core calls ops->unmap_page() first and debug_dma_unmap_page() after it
+ * (kernel/dma/mapping.c, dma_unmap_page_attrs()); in between, DMA-API debug
+ * still holds its record of the old mapping. A new mapping of the same
+ * bounce address then has two records covering it, and a range sync of it
+ * matches both with no exact fit: __hash_bucket_find() (kernel/dma/debug.c)
+ * gives up and check_sync() reports "device driver tries to sync DMA memory
+ * it has not allocated". No callback says when the core is done, so this
+ * only narrows the window (the unmapping CPU would have to stall this long
+ * between two adjacent lines of the core); the kernel's swiotlb has the
+ * same window. Elsewhere freed memory is reused at once.
+ */
+#define DYNB_REST_JIFFIES	(IS_ENABLED(CONFIG_DMA_API_DEBUG) ? HZ / 10 : 0)
+
 /* Run-time tunables (params.c). Read with READ_ONCE on the hot path. */
 extern bool dynb_dynamic;
 extern unsigned long long dynb_dyn_max;
@@ -75,13 +91,30 @@ struct dynb_slot {
 };
 
 /**
+ * struct dynb_rest - a freed run of pool slots, resting (DYNB_REST_JIFFIES)
+ * @idx:	its first slot
+ * @n:		its slots
+ * @stamp:	jiffies when it was freed
+ */
+struct dynb_rest {
+	u32 idx;
+	u32 n;
+	unsigned long stamp;
+};
+
+/**
  * struct dynb_pool - the fixed pool of one device, allocated at attach
- * @lock:	guards @map, @hint, @used, @hiwater and @retired
- * @map:	bitmap of busy slots
+ * @lock:	guards @map, @hint, @used, @hiwater, @retired and the rest ring
+ * @map:	bitmap of busy slots (resting ones included)
  * @hint:	slot where the next search starts (next fit)
- * @used:	bytes in busy slots
+ * @used:	bytes in slots held by live mappings
  * @hiwater:	highest @used seen
  * @retired:	replaced by another pool; takes no new mappings
+ * @rest:	ring of resting runs, oldest first, or NULL when nothing rests
+ *		(DYNB_REST_JIFFIES is 0); at most @nslots entries
+ * @rest_head:	index of the oldest entry of @rest
+ * @rest_nr:	entries in @rest
+ * @resting:	bytes in resting slots
  * @slots:	per-slot bookkeeping, see struct dynb_slot
  * @vaddr:	kernel address of slot 0 (never highmem)
  * @phys:	CPU physical address of slot 0
@@ -96,6 +129,10 @@ struct dynb_pool {
 	size_t used;
 	size_t hiwater;
 	bool retired;
+	struct dynb_rest *rest;
+	unsigned int rest_head;
+	unsigned int rest_nr;
+	size_t resting;
 	struct dynb_slot *slots;
 	void *vaddr;
 	phys_addr_t phys;
@@ -155,7 +192,7 @@ struct dynb_buf {
  *		XA_FLAGS_LOCK_IRQ, stores take xa_lock_irqsave
  * @lock:	guards @live, @cache, @large, the byte counts and @hiwater
  * @live:	buffers held by mappings
- * @cache:	free buffers by page order, newest first
+ * @cache:	free buffers by page order, newest first; reused oldest first
  * @large:	free buffers beyond the page allocator's limit (CMA)
  * @nr_live:	buffers on @live
  * @live_bytes:	bytes of buffers on @live
@@ -290,6 +327,7 @@ struct dynb_slot *dynb_pool_find(struct dynb_pool *pool, phys_addr_t phys,
 void *dynb_pool_vaddr(struct dynb_pool *pool, phys_addr_t phys);
 dma_addr_t dynb_pool_sdma(struct dynb_pool *pool, phys_addr_t phys);
 void dynb_pool_unmap(struct dynb_pool *pool, struct dynb_slot *head);
+void dynb_pool_wake_all(struct dynb_pool *pool);
 void dynb_pool_usage(struct dynb_pool *pool, size_t *used, size_t *hiwater);
 void dynb_pool_reset_hiwater(struct dynb_pool *pool);
 void dynb_pool_show(struct seq_file *m, struct dynb_dev *st,

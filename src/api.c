@@ -51,12 +51,17 @@ EXPORT_SYMBOL_GPL(dynbounce_set_param);
 
 int dynbounce_trim(struct device *dev)
 {
+	struct dynb_pool *pool;
 	struct dynb_dev *st;
 
 	mutex_lock(&dynb_lock);
 	st = dynb_find(dev);
-	if (st)
+	if (st) {
+		pool = rcu_dereference_protected(st->pool,
+						 lockdep_is_held(&dynb_lock));
 		dynb_dyn_trim_all(st);
+		dynb_pool_wake_all(pool);
+	}
 	mutex_unlock(&dynb_lock);
 	return st ? 0 : -ENODEV;
 }

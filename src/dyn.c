@@ -140,6 +140,13 @@ static void dynb_buf_free(struct dynb_dev *st, struct dynb_buf *buf)
 	kfree_rcu(buf, rcu);
 }
 
+/* Was @buf (cached) freed too recently to be handed out again? */
+static bool dynb_resting(const struct dynb_buf *buf)
+{
+	return DYNB_REST_JIFFIES &&
+	       time_before(jiffies, buf->stamp + DYNB_REST_JIFFIES);
+}
+
 /* A cached buffer that fits @order / @alloc, or NULL; lock held. */
 static struct dynb_buf *dynb_cache_take(struct dynb_dyn *dyn, int order,
 					size_t alloc)
@@ -147,14 +154,24 @@ static struct dynb_buf *dynb_cache_take(struct dynb_dyn *dyn, int order,
 	struct dynb_buf *buf;
 
 	lockdep_assert_held(&dyn->lock);
+	/*
+	 * Oldest first (the lists are newest first): a buffer just freed is
+	 * the last to be handed out again, and not before it rested (see
+	 * DYNB_REST_JIFFIES).
+	 */
 	if (order >= 0) {
-		buf = list_first_entry_or_null(&dyn->cache[order],
-					       struct dynb_buf, node);
+		buf = list_empty(&dyn->cache[order]) ? NULL :
+		      list_last_entry(&dyn->cache[order], struct dynb_buf, node);
+		if (buf && dynb_resting(buf))
+			buf = NULL;
 	} else {
 		/* CMA-sized: any that fits and wastes at most half. */
-		list_for_each_entry(buf, &dyn->large, node)
+		list_for_each_entry_reverse(buf, &dyn->large, node) {
+			if (dynb_resting(buf))
+				break;
 			if (buf->alloc >= alloc && buf->alloc / 2 <= alloc)
 				goto found;
+		}
 		buf = NULL;
 	}
 found:

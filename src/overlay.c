@@ -20,6 +20,7 @@
  */
 #include "dynbounce_int.h"
 
+#include <linux/cc_platform.h>
 #include <linux/delay.h>
 #include <linux/dma-direct.h>
 #include <linux/module.h>
@@ -578,16 +579,54 @@ static u64 dynb_get_required_mask(struct device *dev)
 	return dma_get_required_mask(dynb_coh_fresh(dynb_from_dev(dev)));
 }
 
+/*
+ * DMA-API debug records each coherent allocation by device. Forwarded
+ * through the coherent shadow, a buffer would be recorded twice, for the
+ * shadow and then for the device ("cacheline tracking EEXIST"), and against
+ * a shadow that is freed at detach (a later free is "not allocated", and
+ * the debug dump reads the freed shadow). On a coherent device whose memory
+ * needs no decryption, dma-direct's coherent buffer is plain pages in the
+ * linear map: dynbounce asks for them with DMA_ATTR_NO_KERNEL_MAPPING,
+ * whose struct page cookie DMA-API debug does not record, and hands the
+ * caller their linear address, zeroed as dma-direct does. Only the
+ * device's own record remains, and the buffer may be freed before attach,
+ * during it or after it alike.
+ */
+static bool dynb_coh_unrecorded(struct device *dev, unsigned long attrs)
+{
+	return IS_ENABLED(CONFIG_DMA_API_DEBUG) && !IS_ENABLED(CONFIG_HIGHMEM) &&
+	       dev_is_dma_coherent(dev) &&
+	       !(attrs & DMA_ATTR_NO_KERNEL_MAPPING) &&
+	       !cc_platform_has(CC_ATTR_MEM_ENCRYPT) &&
+	       !dynb_kernel_forces_bounce(dev) && !is_swiotlb_for_alloc(dev);
+}
+
 static void *dynb_alloc(struct device *dev, size_t size, dma_addr_t *handle,
 			gfp_t gfp, unsigned long attrs)
 {
-	return dma_alloc_attrs(dynb_coh(dev), size, handle, gfp, attrs);
+	struct device *coh = dynb_coh(dev);
+	struct page *page;
+
+	if (!dynb_coh_unrecorded(dev, attrs))
+		return dma_alloc_attrs(coh, size, handle, gfp, attrs);
+	page = dma_alloc_attrs(coh, size, handle, gfp,
+			       attrs | DMA_ATTR_NO_KERNEL_MAPPING);
+	if (!page)
+		return NULL;
+	memset(page_address(page), 0, PAGE_ALIGN(size));
+	return page_address(page);
 }
 
 static void dynb_free(struct device *dev, size_t size, void *vaddr,
 		      dma_addr_t handle, unsigned long attrs)
 {
-	dma_free_attrs(dynb_coh(dev), size, vaddr, handle, attrs);
+	struct device *coh = dynb_coh(dev);
+
+	if (!dynb_coh_unrecorded(dev, attrs) || !virt_addr_valid(vaddr))
+		dma_free_attrs(coh, size, vaddr, handle, attrs);
+	else
+		dma_free_attrs(coh, size, virt_to_page(vaddr), handle,
+			       attrs | DMA_ATTR_NO_KERNEL_MAPPING);
 }
 
 static struct page *dynb_alloc_pages(struct device *dev, size_t size,

@@ -3,8 +3,10 @@
  * pool.c - the fixed pool: one block of device-reachable memory per attached
  * device, carved into 2 KiB slots.
  *
- * A mapping takes a run of free slots found by a next-fit search of a bitmap.
- * Every slot of the run records the run's first slot, so an address anywhere
+ * A mapping takes a run of free slots found by a next-fit search of a bitmap,
+ * so a freed run is handed out again only once the search has come round
+ * (and, on DMA_API_DEBUG kernels, not before it has rested, see
+ * DYNB_REST_JIFFIES). Every slot of the run records the run's first slot, so an address anywhere
  * inside a mapping (dma_sync_single_range_*() passes such addresses) leads
  * back to the mapping in O(1). The first slot records the original buffer.
  *
@@ -51,6 +53,11 @@ struct dynb_pool *dynb_pool_create(struct dynb_dev *st, size_t size)
 	pool->slots = kvcalloc(n, sizeof(*pool->slots), GFP_KERNEL);
 	if (!pool->map || !pool->slots)
 		goto fail;
+	if (DYNB_REST_JIFFIES) {
+		pool->rest = kvcalloc(n, sizeof(*pool->rest), GFP_KERNEL);
+		if (!pool->rest)
+			goto fail;
+	}
 
 	dynb_shadow_track_mask(st);
 	page = dma_alloc_pages(&st->shadow, size, &pool->sdma, DMA_BIDIRECTIONAL,
@@ -74,6 +81,7 @@ struct dynb_pool *dynb_pool_create(struct dynb_dev *st, size_t size)
 fail:
 	bitmap_free(pool->map);
 	kvfree(pool->slots);
+	kvfree(pool->rest);
 	kfree(pool);
 	return NULL;
 }
@@ -87,6 +95,7 @@ void dynb_pool_free(struct dynb_dev *st, struct dynb_pool *pool)
 		       pool->sdma, DMA_BIDIRECTIONAL);
 	bitmap_free(pool->map);
 	kvfree(pool->slots);
+	kvfree(pool->rest);
 	kfree(pool);
 }
 
@@ -129,6 +138,35 @@ bool dynb_pool_reachable(struct dynb_dev *st, struct dynb_pool *pool)
 				   pool->size, true);
 }
 
+/* Free the resting runs that rested long enough (all with @all); lock held. */
+static void dynb_pool_wake(struct dynb_pool *pool, bool all)
+{
+	struct dynb_rest *r;
+
+	lockdep_assert_held(&pool->lock);
+	while (pool->rest_nr) {
+		r = &pool->rest[pool->rest_head];
+		if (!all && time_before(jiffies, r->stamp + DYNB_REST_JIFFIES))
+			break;
+		bitmap_clear(pool->map, r->idx, r->n);
+		pool->resting -= (size_t)r->n << DYNB_SLOT_SHIFT;
+		pool->rest_head = (pool->rest_head + 1) % pool->nslots;
+		pool->rest_nr--;
+	}
+}
+
+/* Any context. End the rest of every resting run now. */
+void dynb_pool_wake_all(struct dynb_pool *pool)
+{
+	unsigned long flags;
+
+	if (!pool)
+		return;
+	spin_lock_irqsave(&pool->lock, flags);
+	dynb_pool_wake(pool, true);
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+
 /* Find @n free slots aligned to @align_slots (a power of two); lock held. */
 static unsigned long dynb_pool_search(struct dynb_pool *pool, unsigned int n,
 				      unsigned long align_slots)
@@ -160,6 +198,7 @@ bool dynb_pool_map(struct dynb_pool *pool, phys_addr_t orig, size_t size,
 		return false;
 
 	spin_lock_irqsave(&pool->lock, flags);
+	dynb_pool_wake(pool, false);
 	idx = pool->retired ? pool->nslots :
 	      dynb_pool_search(pool, n, align_slots);
 	if (idx >= pool->nslots) {
@@ -213,15 +252,30 @@ dma_addr_t dynb_pool_sdma(struct dynb_pool *pool, phys_addr_t phys)
 	return pool->sdma + (phys - pool->phys);
 }
 
-/* Any context. Give the slots of @head's mapping back. */
+/*
+ * Any context. Give the slots of @head's mapping back: free at once, or
+ * (DYNB_REST_JIFFIES) to the end of the rest ring, freed once they rested.
+ */
 void dynb_pool_unmap(struct dynb_pool *pool, struct dynb_slot *head)
 {
 	unsigned int idx = head - pool->slots;
+	unsigned int n = head->nslots;
 	unsigned long flags;
+	struct dynb_rest *r;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	bitmap_clear(pool->map, idx, head->nslots);
-	pool->used -= (size_t)head->nslots << DYNB_SLOT_SHIFT;
+	pool->used -= (size_t)n << DYNB_SLOT_SHIFT;
+	if (pool->rest) {
+		/* Runs are disjoint and at least a slot: the ring never overflows. */
+		r = &pool->rest[(pool->rest_head + pool->rest_nr) % pool->nslots];
+		r->idx = idx;
+		r->n = n;
+		r->stamp = jiffies;
+		pool->rest_nr++;
+		pool->resting += (size_t)n << DYNB_SLOT_SHIFT;
+	} else {
+		bitmap_clear(pool->map, idx, n);
+	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 }
 
@@ -247,7 +301,7 @@ void dynb_pool_show(struct seq_file *m, struct dynb_dev *st,
 	dma_addr_t dma;
 
 	unsigned long flags, bit, end, run = 0;
-	size_t used, hiwater;
+	size_t used, hiwater, resting;
 
 	if (!pool) {
 		seq_puts(m, "size: 0\n");
@@ -256,6 +310,7 @@ void dynb_pool_show(struct seq_file *m, struct dynb_dev *st,
 	spin_lock_irqsave(&pool->lock, flags);
 	used = pool->used;
 	hiwater = pool->hiwater;
+	resting = pool->resting;
 	for (bit = find_first_zero_bit(pool->map, pool->nslots);
 	     bit < pool->nslots;
 	     bit = find_next_zero_bit(pool->map, pool->nslots, end)) {
@@ -271,7 +326,9 @@ void dynb_pool_show(struct seq_file *m, struct dynb_dev *st,
 	seq_printf(m, "slot_size: %lu\n", DYNB_SLOT_SIZE);
 	seq_printf(m, "slots: %u\n", pool->nslots);
 	seq_printf(m, "used: %zu\n", used);
+	/* Free of live mappings; on DMA_API_DEBUG kernels part may rest. */
 	seq_printf(m, "free: %zu\n", pool->size - used);
+	seq_printf(m, "resting: %zu\n", resting);
 	seq_printf(m, "largest_free_run: %lu\n", run << DYNB_SLOT_SHIFT);
 	seq_printf(m, "hiwater: %zu\n", hiwater);
 }

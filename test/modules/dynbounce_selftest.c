@@ -19,7 +19,10 @@
  * Control (debugfs, /sys/kernel/debug/dynbounce_selftest/):
  *   run      write "1" (or "all") to run every case, or part of a case name
  *            to run the cases whose names contain it; autorun=1 runs them
- *            all at load
+ *            all at load. Two long cases run only when named this way:
+ *            stress_two_devices_with_irq_and_param_flips (stress_secs) and
+ *            fault_injection_failures_end_clean (needs failslab and
+ *            fail_page_alloc set up with task-filter; see trust.sh)
  *   results  KTAP of the last run: one line per case, diagnostics before it
  * Dynbounce's parameters are set for a case through dynbounce_set_param()
  * and put back to what /sys/module/dynbounce/parameters/ showed at the start.
@@ -40,6 +43,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/platform_device.h>
 #include <linux/random.h>
 #include <linux/scatterlist.h>
 #include <linux/sizes.h>
@@ -240,6 +244,17 @@ static bool st_stats(struct st_test *t, struct dynbounce_stats *s)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Let memory freed by the case's own unmaps be handed out again at once: on
+ * DMA_API_DEBUG kernels dynbounce lets freed bounce memory rest a moment
+ * first (DYNB_REST_JIFFIES), and cases that count which path a mapping took
+ * must not depend on how fast they ran. Also drops cached dynamic buffers.
+ */
+static void st_settle(struct st_test *t)
+{
+	dynbounce_trim(t->c->dev);
 }
 
 /* ---- patterns ------------------------------------------------------------ */
@@ -750,6 +765,7 @@ static void from_device_map_shows_the_original_bytes_not_stale_pool_data(struct 
 	/* Free exactly one slot. */
 	dma_unmap_single_attrs(dev, f.addr[--f.n], ST_SLOT, DMA_TO_DEVICE,
 			       DMA_ATTR_SKIP_CPU_SYNC);
+	st_settle(t);
 	if (!st_alloc_far(t, &x, PAGE_SIZE) || !st_alloc_far(t, &y, PAGE_SIZE))
 		goto out;
 	st_fill(x.va, ST_SLOT, SEED_STALE, 0);
@@ -762,6 +778,7 @@ static void from_device_map_shows_the_original_bytes_not_stale_pool_data(struct 
 	if (ax == DMA_MAPPING_ERROR)
 		goto out;
 	dma_unmap_single(dev, ax, ST_SLOT, DMA_BIDIRECTIONAL);
+	st_settle(t);
 	ay = st_map(t, y.va, ST_SLOT, DMA_FROM_DEVICE, 0);
 	if (ay == DMA_MAPPING_ERROR)
 		goto out;
@@ -801,6 +818,9 @@ static void from_device_map_shows_the_original_bytes_not_stale_dynamic_data(stru
 	if (ax == DMA_MAPPING_ERROR)
 		goto out;
 	dma_unmap_single(dev, ax, len, DMA_BIDIRECTIONAL);
+	/* A freed buffer rests before reuse on DMA_API_DEBUG kernels. */
+	if (IS_ENABLED(CONFIG_DMA_API_DEBUG))
+		msleep(250);
 	ay = st_map(t, y.va, len, DMA_FROM_DEVICE, 0);
 	if (ay == DMA_MAPPING_ERROR)
 		goto out;
@@ -1164,6 +1184,7 @@ static unsigned int st_min_align_sweep(struct st_test *t, struct st_buf *b)
 			st_expect_pat(t, "device view after map", st_dev_va(dev, a),
 				      sizes[j], SEED_CPU, 0);
 			dma_unmap_single(dev, a, sizes[j], DMA_BIDIRECTIONAL);
+			st_settle(t);
 		}
 	}
 	if (bad)
@@ -2379,14 +2400,769 @@ static void stats_add_up_and_nothing_is_left_mapped(struct st_test *t)
 		       "pool_hiwater_bytes is above pool_bytes");
 }
 
+/* ---- the cases run only when named: stress and fault injection ----------- */
+
+/*
+ * A second device for these cases: a platform device with a 32-bit mask,
+ * attached to dynbounce next to the PCI one, so that two devices with pools
+ * of their own are mapped at once.
+ */
+static struct platform_device *st_pdev_create(struct st_test *t, bool attach)
+{
+	struct platform_device *pd;
+	int ret;
+
+	pd = platform_device_register_simple("dynbounce_st", PLATFORM_DEVID_AUTO,
+					     NULL, 0);
+	if (IS_ERR(pd)) {
+		st_fail(t, "platform_device_register_simple: %ld", PTR_ERR(pd));
+		return NULL;
+	}
+	pd->dev.dma_mask = &pd->dev.coherent_dma_mask;
+	ret = dma_set_mask_and_coherent(&pd->dev, DMA_BIT_MASK(32));
+	if (!ret && attach)
+		ret = dynbounce_attach(&pd->dev);
+	if (ret) {
+		st_fail(t, "setting up %s: %d", dev_name(&pd->dev), ret);
+		platform_device_unregister(pd);
+		return NULL;
+	}
+	return pd;
+}
+
+static void st_pdev_destroy(struct st_test *t, struct platform_device *pd)
+{
+	struct dynbounce_stats s;
+	int ret;
+
+	if (!pd)
+		return;
+	if (!dynbounce_get_stats(&pd->dev, &s)) {
+		ret = dynbounce_detach(&pd->dev);
+		if (ret)
+			st_fail(t, "dynbounce_detach(%s): expected 0, got %d",
+				dev_name(&pd->dev), ret);
+	}
+	platform_device_unregister(pd);
+}
+
+/**
+ * struct st_sw - one mapper of the stress and fault cases (thread or timer)
+ * @devs:	the two devices it maps on, picked at random per operation
+ * @far:	CPU memory the devices cannot reach
+ * @near:	CPU memory they can reach (passes through unless force_bounce)
+ * @max:	largest mapping
+ * @attrs:	attributes of every mapping
+ * @rng:	xorshift state
+ * @trim_every:	call dynbounce_trim() every so many operations (0: never)
+ * @ops:	operations (mappings asked for)
+ * @fails:	of which DMA_MAPPING_ERROR
+ * @bounced:	of which bounced (the address is not the memory's own)
+ * @syncs:	range syncs
+ * @bytes:	bytes mapped
+ * @maps:	mappings asked for, per device
+ * @errs:	of which failed, per device
+ * @failed:	a byte was wrong; @err says which
+ * @err:	the first error
+ */
+struct st_sw {
+	struct device *devs[2];
+	struct st_buf far, near;
+	size_t max;
+	unsigned long attrs;
+	u32 rng;
+	unsigned int trim_every;
+	u64 ops, fails, bounced, syncs, bytes;
+	u64 maps[2], errs[2];
+	bool failed;
+	char err[224];
+};
+
+static u32 st_sw_rand(struct st_sw *w)
+{
+	u32 x = w->rng;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return w->rng = x;
+}
+
+/* Like st_worker_check(): @outer around [@off, @off + @len) of @inner. */
+static bool st_sw_check(struct st_sw *w, const char *what, const u8 *p,
+			size_t total, u32 outer, size_t off, size_t len,
+			u32 inner, const char *op)
+{
+	ssize_t bad;
+	size_t at;
+	u32 seed;
+
+	bad = st_mismatch(p, off, outer, 0);
+	at = bad;
+	seed = outer;
+	if (bad < 0) {
+		bad = st_mismatch(p + off, len, inner, off);
+		at = off + bad;
+		seed = inner;
+	}
+	if (bad < 0) {
+		bad = st_mismatch(p + off + len, total - off - len, outer,
+				  off + len);
+		at = off + len + bad;
+		seed = outer;
+	}
+	if (bad < 0)
+		return true;
+	w->failed = true;
+	scnprintf(w->err, sizeof(w->err),
+		  "%s, %s: byte %zu of %zu is %#04x, expected %#04x",
+		  op, what, at, total, p[at], st_pat(seed, at));
+	return false;
+}
+
+/*
+ * Any context. One operation: map a random size (1 B to @w->max) at a
+ * random offset of far or near memory in a random direction on one of the
+ * two devices; play the device; maybe sync a random range both ways; unmap;
+ * check every byte of the mapping, both views, and the guards around it. A
+ * refused mapping is counted and must leave the CPU bytes alone.
+ */
+static void st_sw_op(struct st_sw *w)
+{
+	u32 a = st_sw_rand(w), b = st_sw_rand(w), c = st_sw_rand(w);
+	u32 d = st_sw_rand(w);
+	unsigned int di = st_sw_rand(w) & 1;
+	struct device *dev = w->devs[di];
+	struct st_buf *buf = (st_sw_rand(w) & 3) || !w->near.page ?
+			     &w->far : &w->near;
+	size_t lim = min(w->max, buf->size - 2 * ST_GUARD);
+	size_t size = min_t(size_t, lim,
+			    1 + st_sw_rand(w) % (1u << (st_sw_rand(w) % 23)));
+	size_t off = ST_GUARD + st_sw_rand(w) % (buf->size - size - 2 * ST_GUARD + 1);
+	enum dma_data_direction dir = st_dirs[st_sw_rand(w) % 3];
+	bool sync = st_sw_rand(w) & 1, bounced;
+	u32 outer, inner, dev_seed;
+	size_t so = 0, sl = 0;
+	u8 *cpu = buf->va + off, *dv;
+	char op[112];
+	dma_addr_t addr;
+
+	if (w->trim_every && !(w->ops % w->trim_every))
+		dynbounce_trim(dev);
+	scnprintf(op, sizeof(op), "%s: %s %zu bytes of %s memory at %zu%s",
+		  dev_name(dev), st_dir_name(dir), size,
+		  buf == &w->far ? "far" : "near", off,
+		  sync ? " with range syncs" : "");
+	st_fill(cpu - ST_GUARD, ST_GUARD, ST_SEED_GUARD, 0);
+	st_fill(cpu, size, a, 0);
+	st_fill(cpu + size, ST_GUARD, ST_SEED_GUARD, ST_GUARD);
+
+	w->ops++;
+	w->maps[di]++;
+	addr = dma_map_single_attrs(dev, cpu, size, dir, w->attrs);
+	if (dma_mapping_error(dev, addr)) {
+		w->fails++;
+		w->errs[di]++;
+		outer = a;
+		inner = a;
+		goto check;
+	}
+	w->bytes += size;
+	bounced = addr != phys_to_dma(dev, virt_to_phys(cpu));
+	w->bounced += bounced;
+	dv = st_dev_va(dev, addr);
+	if (!st_sw_check(w, "device view after map", dv, size, a, 0, 0, a, op))
+		goto unmap;
+	dev_seed = a;
+	if (dir != DMA_TO_DEVICE) {
+		st_fill(dv, size, b, 0);
+		dev_seed = b;
+	}
+	outer = dev_seed;
+	inner = dev_seed;
+	if (sync) {
+		so = st_sw_rand(w) % size;
+		sl = 1 + st_sw_rand(w) % (size - so);
+		dma_sync_single_range_for_cpu(dev, addr, so, sl, dir);
+		/* Passed through, the CPU sees the device's bytes everywhere. */
+		if (!st_sw_check(w, "CPU after range sync_for_cpu", cpu, size,
+				 bounced ? a : dev_seed, so, sl, dev_seed, op))
+			goto unmap;
+		st_fill(cpu + so, sl, c, so);
+		dma_sync_single_range_for_device(dev, addr, so, sl, dir);
+		w->syncs += 2;
+		if (!st_sw_check(w, "device after range sync_for_device", dv,
+				 size, dev_seed, so, sl,
+				 dir != DMA_FROM_DEVICE || !bounced ? c : dev_seed,
+				 op))
+			goto unmap;
+		if (dir != DMA_TO_DEVICE) {
+			st_fill(dv, size, d, 0);
+			outer = d;
+			inner = d;
+		} else {
+			outer = a;
+			inner = c;
+		}
+	}
+unmap:
+	dma_unmap_single_attrs(dev, addr, size, dir, w->attrs);
+	if (w->failed)
+		return;
+check:
+	if (!st_sw_check(w, "CPU after unmap", cpu, size, outer, so, sl, inner,
+			 op))
+		return;
+	if (st_mismatch(cpu - ST_GUARD, ST_GUARD, ST_SEED_GUARD, 0) >= 0 ||
+	    st_mismatch(cpu + size, ST_GUARD, ST_SEED_GUARD, ST_GUARD) >= 0) {
+		w->failed = true;
+		scnprintf(w->err, sizeof(w->err),
+			  "%s: the bytes around the mapping changed", op);
+	}
+}
+
+/**
+ * struct st_swt - a thread running st_sw_op() until told to stop
+ * @w:		its mapper
+ * @task:	the thread
+ * @deadline:	jiffies when it stops starting operations
+ * @max_ops:	or after this many operations (0: no limit)
+ * @make_it_fail: the thread is a target of fault injection (task filter)
+ * @done:	it stopped starting operations
+ */
+struct st_swt {
+	struct st_sw w;
+	struct task_struct *task;
+	unsigned long deadline;
+	u64 max_ops;
+	bool make_it_fail;
+	bool done;
+};
+
+static int st_swt_fn(void *data)
+{
+	struct st_swt *s = data;
+
+#ifdef CONFIG_FAULT_INJECTION
+	current->make_it_fail = s->make_it_fail;
+#endif
+	while (!kthread_should_stop()) {
+		if (s->w.failed || time_after(jiffies, s->deadline) ||
+		    (s->max_ops && s->w.ops >= s->max_ops)) {
+			WRITE_ONCE(s->done, true);
+			set_current_state(TASK_INTERRUPTIBLE);
+			if (!kthread_should_stop())
+				schedule();
+			__set_current_state(TASK_RUNNING);
+			continue;
+		}
+		st_sw_op(&s->w);
+		cond_resched();
+	}
+#ifdef CONFIG_FAULT_INJECTION
+	current->make_it_fail = 0;
+#endif
+	return 0;
+}
+
+/* Far (@far bytes) and near (@near bytes, may be 0) memory for a mapper. */
+static bool st_sw_init(struct st_test *t, struct st_sw *w, struct device *d0,
+		       struct device *d1, size_t far, size_t near, size_t max)
+{
+	w->devs[0] = d0;
+	w->devs[1] = d1;
+	w->rng = get_random_u32() | 1;
+	w->max = max;
+	if (!st_alloc_far(t, &w->far, far))
+		return false;
+	/* Near memory is scarce: without it the mapper uses far memory only. */
+	if (near && st_alloc(t->c, &w->near, near, false))
+		st_diag(t, "no %zu bytes of near memory: far memory only", near);
+	return true;
+}
+
+static void st_sw_free(struct st_sw *w)
+{
+	st_free(&w->far);
+	st_free(&w->near);
+}
+
+/* Add up the mappers' counts; false (and a failure) if one saw bad bytes. */
+static void st_sw_sum(struct st_test *t, struct st_sw *sum, struct st_sw *w,
+		      const char *who)
+{
+	int i;
+
+	sum->ops += w->ops;
+	sum->fails += w->fails;
+	sum->bounced += w->bounced;
+	sum->syncs += w->syncs;
+	sum->bytes += w->bytes;
+	for (i = 0; i < 2; i++) {
+		sum->maps[i] += w->maps[i];
+		sum->errs[i] += w->errs[i];
+	}
+	if (w->failed)
+		st_fail(t, "%s: %s", who, w->err);
+}
+
+/*
+ * The counters of each device moved exactly as the mappers counted, and
+ * nothing is left mapped.
+ */
+static void st_sw_expect_stats(struct st_test *t, struct device *dev,
+			       const struct dynbounce_stats *s0,
+			       struct st_sw *sum, int i)
+{
+	struct dynbounce_stats s1;
+	char what[96];
+
+	if (dynbounce_get_stats(dev, &s1)) {
+		st_fail(t, "%s is no longer attached", dev_name(dev));
+		return;
+	}
+	snprintf(what, sizeof(what), "%s: maps grew by", dev_name(dev));
+	EXPECT_EQ(t, what, s1.maps - s0->maps, sum->maps[i]);
+	snprintf(what, sizeof(what), "%s: map_failures grew by", dev_name(dev));
+	EXPECT_EQ(t, what, s1.map_failures - s0->map_failures, sum->errs[i]);
+	snprintf(what, sizeof(what), "%s: unmaps grew by", dev_name(dev));
+	EXPECT_EQ(t, what, s1.unmaps - s0->unmaps, sum->maps[i] - sum->errs[i]);
+	snprintf(what, sizeof(what), "%s: pool_used_bytes after the case",
+		 dev_name(dev));
+	EXPECT_EQ(t, what, s1.pool_used_bytes, 0);
+	snprintf(what, sizeof(what), "%s: dyn_live after the case", dev_name(dev));
+	EXPECT_EQ(t, what, s1.dyn_live, 0);
+	st_diag(t, "%s: %llu maps: %llu passthrough, %llu fixed, %llu dynamic, %llu failed (no_dynamic %llu, dyn_max %llu, max_segment %llu, alloc %llu); pool %llu bytes, high water %llu",
+		dev_name(dev), s1.maps - s0->maps,
+		s1.passthrough - s0->passthrough,
+		s1.bounced_fixed - s0->bounced_fixed,
+		s1.bounced_dynamic - s0->bounced_dynamic,
+		s1.map_failures - s0->map_failures,
+		s1.fail_no_dynamic - s0->fail_no_dynamic,
+		s1.fail_dyn_max - s0->fail_dyn_max,
+		s1.fail_max_segment - s0->fail_max_segment,
+		s1.fail_alloc - s0->fail_alloc, s1.pool_bytes,
+		s1.pool_hiwater_bytes);
+}
+
+/* Under KASAN and TCG a shorter period keeps a CPU in hard IRQ for good. */
+static unsigned int stress_hrtimer_us = 5000;
+module_param(stress_hrtimer_us, uint, 0644);
+MODULE_PARM_DESC(stress_hrtimer_us, "Period of the stress case's hard-IRQ mapper, us [DEFAULT: 5000]");
+
+/**
+ * struct st_irq_sw - the stress case's mapper in hard-IRQ context
+ * @w:		its mapper
+ * @hrt:	the timer
+ * @period:	its period
+ * @stop:	no more operations; the timer does not restart
+ * @wrong_ctx:	it ran outside hard-IRQ context
+ */
+struct st_irq_sw {
+	struct st_sw w;
+	struct hrtimer hrt;
+	ktime_t period;
+	bool stop;
+	bool wrong_ctx;
+};
+
+static enum hrtimer_restart st_irq_sw_fn(struct hrtimer *h)
+{
+	struct st_irq_sw *s = container_of(h, struct st_irq_sw, hrt);
+
+	if (READ_ONCE(s->stop))
+		return HRTIMER_NORESTART;
+	if (!in_hardirq())
+		s->wrong_ctx = true;
+	if (!s->w.failed)
+		st_sw_op(&s->w);
+	hrtimer_forward_now(h, s->period);
+	return HRTIMER_RESTART;
+}
+
+/* The tunables the stress case flips, and the values it picks from. */
+static const char * const st_flip_dynamic[] = { "0", "1", "1" };
+static const char * const st_flip_force[] = { "0", "1" };
+static const char * const st_flip_dyn_max[] = {
+	"0", "65536", "1M", "8M", "256M",
+};
+
+struct st_flipper {
+	struct task_struct *task;
+	unsigned long deadline;
+	u32 rng;
+	u64 flips;
+	int err;
+};
+
+static int st_flipper_fn(void *data)
+{
+	struct st_flipper *f = data;
+	const char *name, *val;
+	u32 r;
+	int ret;
+
+	while (!kthread_should_stop()) {
+		if (time_after(jiffies, f->deadline)) {
+			set_current_state(TASK_INTERRUPTIBLE);
+			if (!kthread_should_stop())
+				schedule();
+			__set_current_state(TASK_RUNNING);
+			continue;
+		}
+		f->rng ^= f->rng << 13;
+		f->rng ^= f->rng >> 17;
+		f->rng ^= f->rng << 5;
+		r = f->rng;
+		switch (r % 3) {
+		case 0:
+			name = "dynamic";
+			val = st_flip_dynamic[(r >> 8) % ARRAY_SIZE(st_flip_dynamic)];
+			break;
+		case 1:
+			name = "force_bounce";
+			val = st_flip_force[(r >> 8) % ARRAY_SIZE(st_flip_force)];
+			break;
+		default:
+			name = "dyn_max";
+			val = st_flip_dyn_max[(r >> 8) % ARRAY_SIZE(st_flip_dyn_max)];
+			break;
+		}
+		ret = dynbounce_set_param(name, val);
+		if (ret && !f->err)
+			f->err = ret;
+		f->flips++;
+		msleep(5 + (r >> 16) % 40);
+	}
+	return 0;
+}
+
+/* pool_size as found, to put back at the end of a case that changes it. */
+static bool st_pool_size_save(struct st_test *t, char *saved, size_t len)
+{
+	int ret = st_param_read("pool_size", saved, len);
+
+	if (ret)
+		st_fail(t, "cannot read dynbounce's pool_size: %d", ret);
+	return !ret;
+}
+
+static void st_pool_size_restore(struct st_test *t, const char *saved)
+{
+	st_set(t, "pool_size", saved);
+}
+
+#define ST_STRESS_BUF	SZ_4M	/* each thread's far memory: mappings to 4 MiB */
+#define ST_STRESS_NEAR	SZ_1M
+#define ST_STRESS_IRQ_MAX SZ_8K
+
+/*
+ * Two devices, stress_threads threads and a hard-IRQ timer map, sync and
+ * unmap at random for stress_secs, with a 64 KiB pool per device (so the
+ * pool runs full and the dynamic path is taken all the time) while a thread
+ * flips dynamic, dyn_max and force_bounce. Refusals are expected (dynamic=0
+ * with a full pool, dyn_max); every mapping that succeeds must move every
+ * byte right, and each device's counters must match what the mappers saw.
+ */
+static void stress_two_devices_with_irq_and_param_flips(struct st_test *t)
+{
+	unsigned int n = max(2u, stress_threads), i, started = 0;
+	struct dynbounce_stats s0[2];
+	struct platform_device *pd = NULL;
+	struct st_flipper flip = {};
+	struct st_irq_sw *irq = NULL;
+	struct device *devs[2];
+	struct st_swt *thr;
+	struct st_sw sum = {};
+	char pool_saved[32];
+	bool timer = false;
+
+	if (!st_pool_size_save(t, pool_saved, sizeof(pool_saved)))
+		return;
+	thr = kcalloc(n, sizeof(*thr), GFP_KERNEL);
+	irq = kzalloc(sizeof(*irq), GFP_KERNEL);
+	if (!thr || !irq) {
+		st_fail(t, "no memory for the mappers");
+		goto out;
+	}
+	/* Before the second device attaches: it gets the small pool too. */
+	if (!st_set(t, "pool_size", "64K"))
+		goto out;
+	pd = st_pdev_create(t, true);
+	if (!pd)
+		goto out;
+	devs[0] = t->c->dev;
+	devs[1] = &pd->dev;
+	for (i = 0; i < n; i++)
+		if (!st_sw_init(t, &thr[i].w, devs[0], devs[1], ST_STRESS_BUF,
+				ST_STRESS_NEAR, ST_STRESS_BUF))
+			goto out;
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT) &&
+	    !st_sw_init(t, &irq->w, devs[0], devs[1], SZ_64K, SZ_64K,
+			ST_STRESS_IRQ_MAX))
+		goto out;
+	for (i = 0; i < 2; i++)
+		if (!st_stats(t, &s0[i]))
+			goto out;
+	for (i = 0; i < 2; i++)
+		dynbounce_get_stats(devs[i], &s0[i]);
+
+	for (i = 0; i < n; i++) {
+		thr[i].deadline = jiffies + stress_secs * HZ;
+		thr[i].task = kthread_run(st_swt_fn, &thr[i], "dbst/%u", i);
+		if (IS_ERR(thr[i].task)) {
+			st_fail(t, "kthread_run: %ld", PTR_ERR(thr[i].task));
+			break;
+		}
+		started++;
+	}
+	/* PREEMPT_RT: drivers map from threads there; no hard-IRQ mapper. */
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		irq->period = ns_to_ktime((u64)stress_hrtimer_us * NSEC_PER_USEC);
+		hrtimer_init(&irq->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+		irq->hrt.function = st_irq_sw_fn;
+		hrtimer_start(&irq->hrt, irq->period, HRTIMER_MODE_REL_HARD);
+		timer = true;
+	}
+	flip.deadline = jiffies + stress_secs * HZ;
+	flip.rng = get_random_u32() | 1;
+	flip.task = kthread_run(st_flipper_fn, &flip, "dbst/flip");
+	if (IS_ERR(flip.task)) {
+		st_fail(t, "kthread_run: %ld", PTR_ERR(flip.task));
+		flip.task = NULL;
+	}
+	msleep(stress_secs * 1000 + 100);
+	if (flip.task)
+		kthread_stop(flip.task);
+	if (timer) {
+		WRITE_ONCE(irq->stop, true);
+		hrtimer_cancel(&irq->hrt);
+	}
+	for (i = 0; i < started; i++)
+		kthread_stop(thr[i].task);
+	/* Put the tunables back before reading what the mappers left. */
+	st_restore_params(t);
+
+	for (i = 0; i < started; i++)
+		st_sw_sum(t, &sum, &thr[i].w, "thread");
+	if (timer) {
+		st_sw_sum(t, &sum, &irq->w, "hard-IRQ timer");
+		st_expect_true(t, !irq->wrong_ctx,
+			       "the timer ran outside hard-IRQ context");
+	}
+	for (i = 0; i < 2; i++)
+		st_sw_expect_stats(t, devs[i], &s0[i], &sum, i);
+	st_diag(t, "stress: %u s, %u threads + %s on %s and %s: %llu operations (%llu in hard IRQ), %llu refused, %llu bounced, %llu range syncs, %llu MiB mapped; %llu parameter flips",
+		stress_secs, started, timer ? "a hard-IRQ timer" : "no timer",
+		dev_name(devs[0]), dev_name(devs[1]), sum.ops, irq->w.ops,
+		sum.fails, sum.bounced, sum.syncs, sum.bytes >> 20, flip.flips);
+	EXPECT_EQ(t, "parameter flips refused", flip.err, 0);
+	st_expect_true(t, flip.flips > 0, "no parameter was flipped");
+	st_expect_true(t, sum.ops >= 20 * started,
+		       "fewer than twenty operations per thread");
+	st_expect_true(t, !timer || irq->w.ops > 0,
+		       "the hard-IRQ timer made no mapping");
+	st_expect_true(t, sum.maps[0] && sum.maps[1],
+		       "one of the devices was never mapped");
+out:
+	if (thr)
+		for (i = 0; i < n; i++)
+			st_sw_free(&thr[i].w);
+	if (irq)
+		st_sw_free(&irq->w);
+	kfree(thr);
+	kfree(irq);
+	st_pdev_destroy(t, pd);
+	st_pool_size_restore(t, pool_saved);
+	/* A timer or thread that got no memory above: params may be flipped. */
+	st_restore_params(t);
+}
+
+static unsigned int fault_ops = 1500;
+module_param(fault_ops, uint, 0644);
+MODULE_PARM_DESC(fault_ops, "Mappings per thread of the fault-injection case [DEFAULT: 1500]");
+
+static unsigned int fault_attaches = 40;
+module_param(fault_attaches, uint, 0644);
+MODULE_PARM_DESC(fault_attaches, "Attach/detach rounds of the fault-injection case [DEFAULT: 40]");
+
+/*
+ * Run with failslab and fail_page_alloc set up by the guest script to fail
+ * a share of the allocations made from dynbounce's code by tasks marked
+ * make-it-fail (task-filter): attach and detach a device over and over,
+ * change pool_size, and map thousands of times on two devices. Every
+ * refused mapping must be a clean DMA_MAPPING_ERROR counted as fail_alloc,
+ * every failed attach a clean -ENOMEM that leaves the device detached, and
+ * every mapping that succeeded must move every byte right.
+ */
+#ifdef CONFIG_FAULT_INJECTION
+struct st_fault_ctx {
+	struct st_swt thr[2];
+	struct st_sw one;
+	struct dynbounce_stats s0[2];
+};
+#endif
+
+static void fault_injection_failures_end_clean(struct st_test *t)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	static const char * const pool_sizes[] = { "16K", "32K", "64K", "8K" };
+	unsigned int i, tries = 0, attach_fail = 0, pool_changes = 0;
+	unsigned int pool_unchanged = 0;
+	struct platform_device *pd = NULL;
+	struct dynbounce_stats s1, sp;
+	struct st_fault_ctx *x;
+	struct st_sw sum = {};
+	struct device *devs[2];
+	char pool_saved[32];
+	u64 fail_alloc = 0;
+	int ret, started = 0;
+
+	if (!st_pool_size_save(t, pool_saved, sizeof(pool_saved)))
+		return;
+	/* Too big for the stack. */
+	x = kzalloc(sizeof(*x), GFP_KERNEL);
+	if (!x) {
+		st_fail(t, "no memory for the mappers");
+		return;
+	}
+	if (!st_set(t, "pool_size", "16K"))
+		goto out;
+	pd = st_pdev_create(t, false);
+	if (!pd)
+		goto out;
+	devs[0] = t->c->dev;
+	devs[1] = &pd->dev;
+	if (!st_sw_init(t, &x->one, devs[1], devs[1], SZ_256K, 0, SZ_64K))
+		goto out;
+	x->one.attrs = DMA_ATTR_NO_WARN;
+
+	/* Attach under faults; a few mappings; detach (never refused). */
+	current->make_it_fail = 1;
+	for (i = 0; i < fault_attaches; i++) {
+		unsigned int k;
+
+		tries++;
+		ret = dynbounce_attach(&pd->dev);
+		if (ret == -ENOMEM) {
+			attach_fail++;
+			if (dynbounce_get_stats(&pd->dev, &sp) != -ENODEV)
+				st_fail(t, "a failed attach left %s attached",
+					dev_name(&pd->dev));
+			continue;
+		}
+		if (ret) {
+			st_fail(t, "dynbounce_attach under faults: expected 0 or %d, got %d",
+				-ENOMEM, ret);
+			break;
+		}
+		for (k = 0; k < 8; k++)
+			st_sw_op(&x->one);
+		ret = dynbounce_detach(&pd->dev);
+		if (ret) {
+			st_fail(t, "dynbounce_detach under faults: expected 0, got %d",
+				ret);
+			break;
+		}
+	}
+	current->make_it_fail = 0;
+	if (x->one.failed)
+		st_fail(t, "mapping between attach and detach: %s", x->one.err);
+	ret = dynbounce_attach(&pd->dev);
+	if (ret) {
+		st_fail(t, "dynbounce_attach without faults: %d", ret);
+		goto out;
+	}
+
+	/* pool_size changes under faults: the pool is the old or the new one. */
+	current->make_it_fail = 1;
+	for (i = 0; i < 16; i++) {
+		const char *want = pool_sizes[i % ARRAY_SIZE(pool_sizes)];
+		unsigned long long bytes = memparse(want, NULL);
+
+		ret = dynbounce_set_param("pool_size", want);
+		pool_changes++;
+		if (ret) {
+			st_fail(t, "pool_size=%s under faults: %d", want, ret);
+			break;
+		}
+		if (dynbounce_get_stats(devs[1], &sp)) {
+			st_fail(t, "%s detached by a pool change", dev_name(devs[1]));
+			break;
+		}
+		pool_unchanged += sp.pool_bytes != bytes;
+	}
+	current->make_it_fail = 0;
+	if (!st_set(t, "pool_size", "16K"))
+		goto out;
+
+	/* Thousands of mappings on both devices from two marked threads. */
+	for (i = 0; i < 2; i++) {
+		if (!st_stats(t, &x->s0[i]) ||
+		    !st_sw_init(t, &x->thr[i].w, devs[0], devs[1], SZ_512K, 0,
+				SZ_256K))
+			goto out;
+		x->thr[i].w.attrs = DMA_ATTR_NO_WARN;
+		/* New buffers keep being allocated, not only reused. */
+		x->thr[i].w.trim_every = 16;
+		x->thr[i].make_it_fail = true;
+		x->thr[i].max_ops = fault_ops;
+		x->thr[i].deadline = jiffies + 600 * HZ;
+	}
+	for (i = 0; i < 2; i++)
+		dynbounce_get_stats(devs[i], &x->s0[i]);
+	for (i = 0; i < 2; i++) {
+		x->thr[i].task = kthread_run(st_swt_fn, &x->thr[i], "dbst/fault%u", i);
+		if (IS_ERR(x->thr[i].task)) {
+			st_fail(t, "kthread_run: %ld", PTR_ERR(x->thr[i].task));
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		while (!READ_ONCE(x->thr[i].done))
+			msleep(50);
+	for (i = 0; i < started; i++) {
+		kthread_stop(x->thr[i].task);
+		st_sw_sum(t, &sum, &x->thr[i].w, "thread");
+	}
+	for (i = 0; i < 2; i++) {
+		st_sw_expect_stats(t, devs[i], &x->s0[i], &sum, i);
+		if (!dynbounce_get_stats(devs[i], &s1))
+			fail_alloc += s1.fail_alloc - x->s0[i].fail_alloc;
+	}
+	EXPECT_EQ(t, "fail_alloc grew by (every refusal an allocation failure)",
+		  fail_alloc, sum.fails);
+	st_diag(t, "faults: attach %u tries, %u failed with -ENOMEM; pool_size %u changes, %u left the old pool; %llu mappings, %llu refused (fail_alloc %llu), %llu bounced",
+		tries, attach_fail, pool_changes, pool_unchanged, sum.ops,
+		sum.fails, fail_alloc, sum.bounced);
+	/* The line the guest script checks against the injection counts. */
+	st_out_printf("# fault-counts: map_failures=%llu attach_failures=%u pool_failures=%u maps=%llu\n",
+		      sum.fails, attach_fail, pool_unchanged, sum.ops);
+out:
+	current->make_it_fail = 0;
+	for (i = 0; i < 2; i++)
+		st_sw_free(&x->thr[i].w);
+	st_sw_free(&x->one);
+	kfree(x);
+	st_pdev_destroy(t, pd);
+	st_pool_size_restore(t, pool_saved);
+#else
+	t->skip = "the kernel has no CONFIG_FAULT_INJECTION";
+#endif
+}
+
 /* ---- the run ------------------------------------------------------------- */
 
+/* A @manual case runs only when a filter names it, never in "all". */
 struct st_case {
 	const char *name;
 	void (*fn)(struct st_test *t);
+	bool manual;
 };
 
 #define ST_CASE(fn) { #fn, fn }
+#define ST_CASE_MANUAL(fn) { #fn, fn, true }
 
 static const struct st_case st_cases[] = {
 	ST_CASE(device_is_attached_to_dynbounce),
@@ -2434,7 +3210,16 @@ static const struct st_case st_cases[] = {
 	ST_CASE(concurrent_threads_keep_every_byte),
 	ST_CASE(bounced_counters_grow_by_one_per_bounced_map),
 	ST_CASE(stats_add_up_and_nothing_is_left_mapped),
+	ST_CASE_MANUAL(stress_two_devices_with_irq_and_param_flips),
+	ST_CASE_MANUAL(fault_injection_failures_end_clean),
 };
+
+static bool st_selected(const struct st_case *tc, const char *filter)
+{
+	if (tc->manual)
+		return filter && strstr(tc->name, filter);
+	return !filter || strstr(tc->name, filter);
+}
 
 /* The device under test, with a reference, or NULL. */
 static struct pci_dev *st_find_device(void)
@@ -2521,10 +3306,13 @@ static void st_run_case(struct st_ctx *c, const struct st_case *tc,
 	int ret;
 
 	/* The first case says why nothing else runs. */
-	if (!c->attached && tc->fn != device_is_attached_to_dynbounce)
+	if (!c->attached && tc->fn != device_is_attached_to_dynbounce) {
 		t.skip = "the device is not attached to dynbounce";
-	else
+	} else {
+		if (c->attached)
+			st_settle(&t);
 		tc->fn(&t);
+	}
 
 	if (c->attached) {
 		st_restore_params(&t);
@@ -2559,7 +3347,7 @@ static void st_run(const char *filter)
 	st_out_full = false;
 	st_out[0] = '\0';
 	for (i = 0; i < ARRAY_SIZE(st_cases); i++)
-		n += !filter || strstr(st_cases[i].name, filter);
+		n += st_selected(&st_cases[i], filter);
 
 	st_out_printf("KTAP version 1\n");
 	if (!st_ctx_init(&c)) {
@@ -2579,7 +3367,7 @@ static void st_run(const char *filter)
 		st_out_printf("# dynbounce_selftest: no memory beyond the device's reach: the run uses force_bounce=1\n");
 
 	for (i = 0; i < ARRAY_SIZE(st_cases); i++)
-		if (!filter || strstr(st_cases[i].name, filter))
+		if (st_selected(&st_cases[i], filter))
 			st_run_case(&c, &st_cases[i], ++nr);
 out:
 	st_ctx_exit(&c);

@@ -94,8 +94,13 @@ static const char * const edu_dir_names[] = {
 	[DMA_FROM_DEVICE] = "from",
 };
 
-/* Scatterlist segment lengths, used in turn: odd, page-crossing. */
-static const size_t edu_sg_lens[] = { 1, 4095, 4097, 65539, 3, 1048581, 12291 };
+/*
+ * Scatterlist segment lengths, used in turn: odd, page-crossing. None is
+ * under 64 bytes, so no two segments of a list start in the same cache line:
+ * DMA-API debug reports that for a device-writable list ("cacheline
+ * tracking EEXIST"), and on a non-coherent machine it is a real hazard.
+ */
+static const size_t edu_sg_lens[] = { 65, 4031, 4097, 65539, 67, 1048581, 12291 };
 
 /* Buffer sizes of the Raspberry Pi 4 display path that swiotlb refuses. */
 static const size_t edu_pi_sizes[] = {
@@ -1280,6 +1285,12 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			      dma_bits);
 		goto err_unmap;
 	}
+	/*
+	 * Its scatterlists have segments of up to 1 MiB (edu_sg_lens), and
+	 * the engine takes any extent in 4 KiB commands: the PCI default of
+	 * 64 KiB is not its limit (DMA-API debug checks every segment).
+	 */
+	dma_set_max_seg_size(dev, UINT_MAX);
 	pci_set_master(pdev);
 
 	ret = -ENOMEM;

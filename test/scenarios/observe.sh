@@ -503,7 +503,7 @@ else
 		echo 1 >"$TR/events/dynbounce/$e/enable"
 	done
 	echo 1 >"$DB/$edu/reset"
-	# 3 passthrough, 6 fixed (3 scatterlist entries each way: 1, 4095 and
+	# 3 passthrough, 6 fixed (3 scatterlist entries each way: 65, 4031 and
 	# 4 bytes; the 8 slots hold them all), 2 dynamic, 1 refused.
 	setp force_bounce 0
 	for s in 3 300 3000; do
@@ -535,9 +535,9 @@ else
 		"$edu passthrough 3 bidirectional " \
 		"$edu passthrough 300 bidirectional " \
 		"$edu passthrough 3000 bidirectional " \
-		"$edu fixed 1 to_device " "$edu fixed 4095 to_device " \
-		"$edu fixed 4 to_device " "$edu fixed 1 from_device " \
-		"$edu fixed 4095 from_device " "$edu fixed 4 from_device " \
+		"$edu fixed 65 to_device " "$edu fixed 4031 to_device " \
+		"$edu fixed 4 to_device " "$edu fixed 65 from_device " \
+		"$edu fixed 4031 from_device " "$edu fixed 4 from_device " \
 		"$edu dynamic 20480 bidirectional " \
 		"$edu dynamic 17408 bidirectional " | sort)
 	got_map=$(fields map)
