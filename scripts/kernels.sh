@@ -16,6 +16,7 @@
 #   QEMU           QEMU binary and machine arguments, as an array
 #   CONSOLE        the guest's serial console device
 #   KTIMEOUT_SCALE scenario TIMEOUTs are multiplied by this (slow kernels)
+#   KCMDLINE       kernel command-line options every guest of this kernel gets
 #
 # The stock kernels come from scripts/setup's kernels.env, "debug" from
 # scripts/debug-kernel's debug/current.env. Any other id is
@@ -66,7 +67,7 @@ kernels_load() {
 	. "$DYNBOUNCE_CACHE/kernels.env"
 
 	KID=$kid
-	KVER='' KMODDIR='' KTIMEOUT_SCALE=1
+	KVER='' KMODDIR='' KTIMEOUT_SCALE=1 KCMDLINE=''
 	case $KID in
 	6.1)		ARCH=x86_64; kernels_debian "$K61-amd64" ;;
 	6.12)		ARCH=x86_64; kernels_debian "$K612-amd64" ;;
@@ -88,6 +89,11 @@ kernels_load() {
 		KVER=$(cat "$KDIR/include/config/kernel.release" 2>/dev/null)
 		# KASAN, lockdep and kmemleak under TCG: about 5x slower.
 		KTIMEOUT_SCALE=5
+		# So slow that ACPI's AML interpreter gives up on the PCI
+		# interrupt routing method (_PRT: AE_AML_LOOP_TIMEOUT after
+		# 30 s) at every PCI driver probe; the BIOS's PIRQ table
+		# routes the same interrupts at once.
+		KCMDLINE=${DEBUG_KCMDLINE-acpi=noirq}
 		;;
 	*)
 		local f=$DYNBOUNCE_CACHE/kernels.d/$KID.env
