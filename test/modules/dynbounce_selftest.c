@@ -2149,10 +2149,13 @@ static u32 st_rand(struct st_worker *w)
 	return w->rng = x;
 }
 
-/* Like st_expect_split(), for a worker: records the first mismatch only. */
-static bool st_worker_check(struct st_worker *w, const char *what,
-			    const u8 *p, size_t total, u32 outer, size_t off,
-			    size_t len, u32 inner, const char *op)
+/*
+ * Like st_expect_split(), for a worker: @outer around [@off, @off + @len)
+ * of @inner; records the first mismatch only, in @err (sets *@failed).
+ */
+static bool st_split_ok(bool *failed, char *err, size_t errlen,
+			const char *what, const u8 *p, size_t total, u32 outer,
+			size_t off, size_t len, u32 inner, const char *op)
 {
 	ssize_t bad;
 	size_t at;
@@ -2174,11 +2177,18 @@ static bool st_worker_check(struct st_worker *w, const char *what,
 	}
 	if (bad < 0)
 		return true;
-	w->failed = true;
-	scnprintf(w->err, sizeof(w->err),
-		  "%s, %s: byte %zu of %zu is %#04x, expected %#04x",
+	*failed = true;
+	scnprintf(err, errlen, "%s, %s: byte %zu of %zu is %#04x, expected %#04x",
 		  op, what, at, total, p[at], st_pat(seed, at));
 	return false;
+}
+
+static bool st_worker_check(struct st_worker *w, const char *what,
+			    const u8 *p, size_t total, u32 outer, size_t off,
+			    size_t len, u32 inner, const char *op)
+{
+	return st_split_ok(&w->failed, w->err, sizeof(w->err), what, p, total,
+			   outer, off, len, inner, op);
 }
 
 /*
@@ -2488,36 +2498,12 @@ static u32 st_sw_rand(struct st_sw *w)
 	return w->rng = x;
 }
 
-/* Like st_worker_check(): @outer around [@off, @off + @len) of @inner. */
 static bool st_sw_check(struct st_sw *w, const char *what, const u8 *p,
 			size_t total, u32 outer, size_t off, size_t len,
 			u32 inner, const char *op)
 {
-	ssize_t bad;
-	size_t at;
-	u32 seed;
-
-	bad = st_mismatch(p, off, outer, 0);
-	at = bad;
-	seed = outer;
-	if (bad < 0) {
-		bad = st_mismatch(p + off, len, inner, off);
-		at = off + bad;
-		seed = inner;
-	}
-	if (bad < 0) {
-		bad = st_mismatch(p + off + len, total - off - len, outer,
-				  off + len);
-		at = off + len + bad;
-		seed = outer;
-	}
-	if (bad < 0)
-		return true;
-	w->failed = true;
-	scnprintf(w->err, sizeof(w->err),
-		  "%s, %s: byte %zu of %zu is %#04x, expected %#04x",
-		  op, what, at, total, p[at], st_pat(seed, at));
-	return false;
+	return st_split_ok(&w->failed, w->err, sizeof(w->err), what, p, total,
+			   outer, off, len, inner, op);
 }
 
 /*
