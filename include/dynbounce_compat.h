@@ -13,6 +13,7 @@
 
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
+#include <linux/gfp.h>
 #include <linux/mmzone.h>
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
@@ -189,6 +190,33 @@ static inline bool dynb_caller_may_sleep(void)
 static inline unsigned int dynb_xa_max_order(void)
 {
 	return IS_ENABLED(CONFIG_XARRAY_MULTI) ? BITS_PER_LONG - 1 : 0;
+}
+
+/*
+ * Emptying a range of movable memory for one contiguous block
+ * (CONFIG_CONTIG_ALLOC: Debian's kernels have it through COMPACTION and
+ * MEMORY_ISOLATION even without CMA). 0 or a negative errno.
+ */
+static inline bool dynb_have_contig_alloc(void)
+{
+	return IS_ENABLED(CONFIG_CONTIG_ALLOC);
+}
+
+static inline int dynb_alloc_contig(unsigned long start, unsigned long end)
+{
+#ifdef CONFIG_CONTIG_ALLOC
+	return alloc_contig_range(start, end, MIGRATE_MOVABLE,
+				  GFP_KERNEL | __GFP_NOWARN);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+static inline void dynb_free_contig(unsigned long pfn, unsigned long nr)
+{
+#ifdef CONFIG_CONTIG_ALLOC
+	free_contig_range(pfn, nr);
+#endif
 }
 
 #endif /* _DYNBOUNCE_COMPAT_H */

@@ -139,6 +139,7 @@ struct dynb_pool {
 	dma_addr_t sdma;
 	size_t size;
 	unsigned int nslots;
+	bool contig;		/* from contig.c, not dma_alloc_pages() */
 };
 
 enum dynb_buf_state {
@@ -317,6 +318,12 @@ void dynb_stats_reset(struct dynb_dev *st);
 /* pool.c */
 struct dynb_pool *dynb_pool_create(struct dynb_dev *st, size_t size);
 void dynb_pool_free(struct dynb_dev *st, struct dynb_pool *pool);
+
+/* contig.c */
+struct page *dynb_contig_alloc(struct dynb_dev *st, size_t size,
+			       dma_addr_t *sdma);
+void dynb_contig_free(struct dynb_dev *st, struct page *page, size_t size,
+		      dma_addr_t sdma);
 int dynb_pool_swap(struct dynb_dev *st, struct dynb_pool *fresh,
 		   struct dynb_pool **oldp);
 bool dynb_pool_reachable(struct dynb_dev *st, struct dynb_pool *pool);

@@ -37,7 +37,8 @@ static phys_addr_t dynb_slot_phys(struct dynb_pool *pool, unsigned int idx)
  * Process context. A pool of @size bytes the device can reach now. The
  * streaming shadow's coherent mask is the device's streaming limit in
  * physical terms, so dma-direct picks the zone (and CMA, for a pool beyond
- * the page allocator's limit) as it would for the device itself.
+ * the page allocator's limit) as it would for the device itself. Without a
+ * CMA area to give it, a pool beyond that limit comes from contig.c.
  */
 struct dynb_pool *dynb_pool_create(struct dynb_dev *st, size_t size)
 {
@@ -68,6 +69,14 @@ struct dynb_pool *dynb_pool_create(struct dynb_dev *st, size_t size)
 			       DMA_BIDIRECTIONAL);
 		page = NULL;
 	}
+	/* Past the page allocator's largest block and no CMA to serve it. */
+	if (!page && size > (PAGE_SIZE << DYNB_MAX_ORDER)) {
+		page = dynb_contig_alloc(st, size, &pool->sdma);
+		pool->contig = !!page;
+		if (page)
+			dev_info(st->dev, "dynbounce: %zu KiB pool from movable memory at %#llx (no CMA area could give it)\n",
+				 size >> 10, (u64)page_to_phys(page));
+	}
 	if (!page) {
 		dev_err(st->dev, "dynbounce: cannot allocate a %zu KiB pool the device reaches (mask %#llx)\n",
 			size >> 10, dma_get_mask(st->dev));
@@ -91,8 +100,13 @@ void dynb_pool_free(struct dynb_dev *st, struct dynb_pool *pool)
 {
 	if (!pool)
 		return;
-	dma_free_pages(&st->shadow, pool->size, virt_to_page(pool->vaddr),
-		       pool->sdma, DMA_BIDIRECTIONAL);
+	if (pool->contig)
+		dynb_contig_free(st, virt_to_page(pool->vaddr), pool->size,
+				 pool->sdma);
+	else
+		dma_free_pages(&st->shadow, pool->size,
+			       virt_to_page(pool->vaddr), pool->sdma,
+			       DMA_BIDIRECTIONAL);
 	bitmap_free(pool->map);
 	kvfree(pool->slots);
 	kvfree(pool->rest);

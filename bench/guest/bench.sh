@@ -162,6 +162,15 @@ check pool_back pool 4194304
 echo 1 >"$ST/reset"
 replay dynbounce bounce dynb_held
 echo "# dynbounce after the replay: $(tr '\n' ' ' <"$ST/stats")"
+# Again with a pool sized for the display: the two frames live at once
+# (at most 14155776 + 4894720 bytes) fit anywhere in 40 MiB however the
+# first one sits, so no frame needs a dynamic buffer. Without CMA (stock
+# x86_64) that pool comes from movable memory (src/contig.c).
+check pool_40M pool 41943040
+echo 1 >"$ST/reset"
+replay dynbounce_pool40M bounce dynb_held
+echo "# dynbounce (40 MiB pool) after the replay: $(tr '\n' ' ' <"$ST/stats")"
+check pool_back_to_4M pool 4194304
 
 check unload_dynbounce rmmod dynbounce
 check unload_dynb_bench rmmod dynb_bench
