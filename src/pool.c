@@ -188,6 +188,14 @@ static unsigned long dynb_pool_search(struct dynb_pool *pool, unsigned int n,
 	unsigned long start;
 
 	lockdep_assert_held(&pool->lock);
+	/*
+	 * An empty pool starts again from its base. Otherwise the next run
+	 * begins wherever the last one ended, and a pair of large mappings
+	 * that fits the pool (two 13.5 MiB frames in 32 MiB) may not: the
+	 * first lands mid-pool and leaves no room above or below it.
+	 */
+	if (!pool->used && !pool->resting)
+		pool->hint = 0;
 	start = bitmap_find_next_zero_area(pool->map, pool->nslots, pool->hint,
 					   n, align_slots - 1);
 	if (start >= pool->nslots && pool->hint)

@@ -149,6 +149,10 @@ large() {
 		check "${name}_pool_from_movable_memory" \
 			[ "$(dmesg | grep -c 'dynbounce: 32768 KiB pool from movable memory')" -gt "$n0" ]
 	fi
+	# A smaller pair first: its runs end 9 MiB into the pool. Once they
+	# are gone the larger pair (edu_test maps source and destination at
+	# once) must still find room, from the pool's base.
+	edu_ok "${name}_after_a_smaller_pair" xfer api=single dir=to size=4894720
 	edu_ok "${name}_through_a_32MiB_pool" "$@"
 	echo 4M >"$P"
 	check "${name}_pool_back_to_4MiB" [ "$(stat "$STATS" pool_bytes)" -eq 4194304 ]
