@@ -5,6 +5,7 @@
 # offers, in this one boot, then replay display buffers. Each figure is a
 # console line the host (bench/run) collects:
 #   BENCH,<kid>,<round>,<config>,<size>,<threads>,<dir>,<ns_median>,<ns_p99>,<ops_per_s>,<samples>,<failures>,<fixed>,<dynamic>,<ns_min>,<ns_p10>
+#   PAIR,<kid>,<target>,<a>,<b>,<size>,<threads>,<dir>,<a_median>,<b_median>,<a_p10>,<b_p10>,<a_min>,<b_min>,<a_samples>,<b_samples>,<b_failures>
 #   REPLAY,<kid>,<backend>,<failures>,<p99_ns>,<peak_bytes>,<held_after_10s_bytes>,<frames>
 # <fixed> and <dynamic> count the segments dynbounce bounced each way
 # during that cell (0 for the other backends).
@@ -12,24 +13,29 @@
 # The host is shared and its load comes and goes within seconds, so the
 # columns of one cell (size, threads, direction) are timed back to back,
 # and the whole table is timed in rounds; the host takes the median over
-# the rounds. Ratios then compare figures taken moments apart.
+# the rounds. Ratios then compare figures taken moments apart. The
+# targets' ratios are timed once more in pairs: the two columns alternate
+# operation by operation in one run, so they share whatever the host does.
 
 B=/sys/kernel/debug/dynb_bench
 P=/sys/module/dynbounce/parameters
 DEV=dynb_bench.2
 ST=/sys/kernel/debug/dynbounce/$DEV
+# The fixed pool: two threads' 4 MiB mappings fit in it at once. Without
+# CMA (stock x86_64) a pool over 4 MiB comes from movable memory.
+FIXED=16777216
 TLB=/sys/kernel/debug/swiotlb
 
 quick=0
 grep -q 'dynb_bench.quick=1' /proc/cmdline && quick=1
 if [ $quick = 1 ]; then
-	MS=100 ROUNDS=1 REPLAY_S=5
+	MS=100 ROUNDS=1 REPLAY_S=5 PAIR_MS=100
 elif [ "$KID" = debug ]; then
 	# Under KASAN and lockdep each cell's set-up (1000 mappings held,
 	# pools swapped, forks) takes seconds: one round.
-	MS=300 ROUNDS=1 REPLAY_S=30
+	MS=300 ROUNDS=1 REPLAY_S=30 PAIR_MS=300
 else
-	MS=300 ROUNDS=3 REPLAY_S=30
+	MS=300 ROUNDS=3 REPLAY_S=30 PAIR_MS=600
 fi
 SIZES="4096 65536 262144 1048576 4194304"
 # The kernel's swiotlb column: dynamic on the debug kernel.
@@ -72,13 +78,13 @@ pool() {
 }
 
 check load_dynb_bench insmod "$MOD/dynb_bench.ko" || return 0
-# dynbounce on dynb_bench.2, which reaches everything: force_bounce=1. A
-# 4 MiB pool: Debian's x86_64 kernels have no CMA, and the page allocator
-# gives nothing larger in one piece. The dynamic column has no pool at
-# all, so that every mapping takes a dynamic buffer; the 1000live one
-# holds 1000 4 KiB dynamic mappings meanwhile.
-check load_dynbounce load_dynbounce devices=$DEV force_bounce=1 pool_size=4M || return 0
+# dynbounce on dynb_bench.2 and .3, which reach everything: force_bounce=1.
+# The fixed column has a 16 MiB pool; the dynamic column has none, so
+# that every mapping takes a dynamic buffer; the 1000live one holds 1000
+# 4 KiB dynamic mappings meanwhile. dynb_bench.3 is for the pairs.
+check load_dynbounce load_dynbounce "devices=$DEV;dynb_bench.3" force_bounce=1 pool_size=$FIXED || return 0
 check dynbounce_attached test -r "$ST/stats"
+check dynbounce_attached_bench3 test -r /sys/kernel/debug/dynbounce/dynb_bench.3/stats
 
 bad=
 round=1
@@ -92,7 +98,7 @@ while [ $round -le $ROUNDS ]; do
 					one $round direct direct $cell &&
 					one $round memcpy memcpy $cell &&
 					one $round "$SWIOTLB" swiotlb $cell &&
-					pool 4194304 &&
+					pool $FIXED &&
 					one $round dynbounce_fixed bounce $cell &&
 					pool 0 &&
 					one $round dynbounce_dynamic bounce $cell &&
@@ -112,6 +118,61 @@ else
 fi
 # Each 1000live cell held 1000 mappings; make sure that is what it saw.
 check held_1000_live sh -c "echo 1000 >$B/hold && grep -qx 'dyn_live: 1000' $ST/stats && echo 0 >$B/hold"
+
+# pair TARGET A_NAME A_WHAT B_NAME B_WHAT SIZE THREADS DIR: one paired run.
+pair() {
+	local r1 r2
+	echo "$3 $5 $6 $7 $8 $PAIR_MS" >$B/pair || return 1
+	{ read -r r1; read -r r2; } <$B/result
+	# shellcheck disable=SC2086 # the fields, split
+	set -- "$1" "$2" "$4" "$6" "$7" "$8" $r1 $r2
+	# $7.. : median p99 ops samples fails min p10, for a then b
+	echo "PAIR,$KID,$1,$2,$3,$4,$5,$6,$7,${14},${13},${20},${12},${19},${10},${17},${18}"
+}
+
+pairs_bad=
+pool $FIXED || pairs_bad="$pairs_bad [pool]"
+for thr in 1 2; do
+	for dir in to_device bidirectional; do
+		pair fixed_vs_swiotlb "$SWIOTLB" swiotlb dynbounce_fixed bounce 4096 $thr $dir ||
+			pairs_bad="$pairs_bad [fixed_vs_swiotlb $thr $dir]"
+	done
+done
+for size in 262144 1048576 4194304; do
+	for thr in 1 2; do
+		for dir in to_device bidirectional; do
+			pair fixed_vs_memcpy memcpy memcpy dynbounce_fixed bounce "$size" $thr $dir ||
+				pairs_bad="$pairs_bad [fixed_vs_memcpy $size $thr $dir]"
+		done
+	done
+done
+pool 0 || pairs_bad="$pairs_bad [pool 0]"
+for size in 262144 1048576 4194304; do
+	for thr in 1 2; do
+		for dir in to_device bidirectional; do
+			pair dynamic_vs_memcpy memcpy memcpy dynbounce_dynamic bounce "$size" $thr $dir ||
+				pairs_bad="$pairs_bad [dynamic_vs_memcpy $size $thr $dir]"
+		done
+	done
+done
+# 1 live against 1000 live: dynb_bench.3 holds nothing, dynb_bench.2 holds
+# 1000; both map through dynamic buffers (no pool).
+echo 1000 >$B/hold || pairs_bad="$pairs_bad [hold]"
+for size in $SIZES; do
+	for thr in 1 2; do
+		for dir in to_device bidirectional; do
+			pair live1000_vs_live1 dynbounce_dynamic bounce2 dynbounce_1000live bounce "$size" $thr $dir ||
+				pairs_bad="$pairs_bad [live1000_vs_live1 $size $thr $dir]"
+		done
+	done
+done
+check pairs_held_1000_live grep -qx 'dyn_live: 1000' "$ST/stats"
+echo 0 >$B/hold
+if [ -z "$pairs_bad" ]; then
+	ok pairs
+else
+	not_ok pairs "failed:$pairs_bad"
+fi
 
 # replay BACKEND WHAT HELD_CMD: the display replay, sampling the memory the
 # backend holds (HELD_CMD prints bytes) every half second while it runs,

@@ -7,8 +7,11 @@
  *                 swiotlb=force boot maps it with plain dma-direct;
  *   dynb_bench.1  "swiotlb": as the kernel set it up (swiotlb=force boots
  *                 bounce it through the kernel's swiotlb);
- *   dynb_bench.2  for dynbounce to attach to (attach=dynb_bench.2,
- *                 force_bounce=1).
+ *   dynb_bench.2  for dynbounce to attach to (devices=dynb_bench.2,
+ *                 force_bounce=1);
+ *   dynb_bench.3  a second one ("bounce2"), so that a pair can set two
+ *                 dynbounce devices side by side (one with live mappings
+ *                 held, one without).
  * No driver binds them; the module maps on their behalf.
  *
  * The kernel's kernel/dma/map_benchmark.c reports an average and a standard
@@ -25,11 +28,17 @@
  *           or bidirectional. Each thread maps and unmaps its own buffer
  *           (memcpy: copies it in, and back out for bidirectional) for
  *           <ms> ms, timing each operation with local_clock().
+ *   pair:   write "<what> <what2> <bytes> <threads> <dir> <ms>": as run,
+ *           but each thread alternates an operation of <what> with one of
+ *           <what2> and times them apart. Whatever the host does to the
+ *           guest's speed meanwhile, it does to both columns alike, so
+ *           their ratio holds where two runs' medians would not.
  *   hold:   write "<n>": keep n 4 KiB to_device mappings live on
  *           dynb_bench.2 (0 releases them).
  *   replay: write "<what> <seconds>": the display replay, below.
  *   result: read the outcome of the last command:
- *           "ns_median ns_p99 ops_per_s samples failures ns_min ns_p10".
+ *           "ns_median ns_p99 ops_per_s samples failures ns_min ns_p10",
+ *           and after a pair a second such line for <what2>.
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -43,7 +52,7 @@
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
 
-#define BENCH_DEVS		3
+#define BENCH_DEVS		4
 #define BENCH_MAX_THREADS	2
 /* A run records at most this many samples per thread. */
 #define BENCH_MAX_SAMPLES	BIT(18)
@@ -56,13 +65,39 @@
 #define BENCH_BUF_ORDER		10	/* 4 MiB: the largest size measured */
 #define BENCH_HOLD_MAX		4096
 
-enum bench_what { BENCH_DIRECT, BENCH_SWIOTLB, BENCH_BOUNCE, BENCH_MEMCPY };
+/* What a column times; each device's platform id is its value. */
+enum bench_what {
+	BENCH_DIRECT, BENCH_SWIOTLB, BENCH_BOUNCE, BENCH_BOUNCE2, BENCH_MEMCPY
+};
 
 static const char *const bench_what_name[] = {
 	[BENCH_DIRECT] = "direct",
 	[BENCH_SWIOTLB] = "swiotlb",
 	[BENCH_BOUNCE] = "bounce",
+	[BENCH_BOUNCE2] = "bounce2",
 	[BENCH_MEMCPY] = "memcpy",
+};
+
+/* A run times one column, a pair two. */
+#define BENCH_COLS		2
+
+/**
+ * struct bench_col - what one thread measured of one column
+ * @samples:	ns per operation
+ * @n:		samples recorded
+ * @ops:	operations done in the timed part (recorded or not)
+ * @fails:	mappings that failed
+ */
+struct bench_col {
+	u32 *samples;
+	unsigned int n;
+	u64 ops;
+	u64 fails;
+};
+
+/* The outcome of one column, as "result" prints it. */
+struct bench_result {
+	u64 median, p99, ops_per_s, samples, fails, min, p10;
 };
 
 /**
@@ -71,10 +106,7 @@ static const char *const bench_what_name[] = {
  * @block:	two contiguous 4 MiB blocks
  * @buf:	the buffer it maps: 4 MiB from one page into @block
  * @copy:	where memcpy copies to (BENCH_BUF_ORDER pages)
- * @samples:	ns per operation
- * @n:		samples recorded
- * @ops:	operations done in the timed part (recorded or not)
- * @fails:	mappings that failed
+ * @col:	per column: its samples and counts
  * @begin:	local_clock() when its timed part started
  * @end:	local_clock() when it stopped
  * @done:	completed when it stopped
@@ -85,10 +117,7 @@ struct bench_thread {
 	void *block;
 	void *buf;
 	void *copy;
-	u32 *samples;
-	unsigned int n;
-	u64 ops;
-	u64 fails;
+	struct bench_col col[BENCH_COLS];
 	u64 begin;
 	u64 end;
 };
@@ -101,9 +130,10 @@ static struct bench {
 	struct mutex lock;	/* one command at a time */
 	struct platform_device *pdev[BENCH_DEVS];
 	struct bench_thread thr[BENCH_MAX_THREADS];
-	/* The run being done. */
-	struct device *dev;
-	enum bench_what what;
+	/* The run being done: @ncols columns. */
+	struct device *dev[BENCH_COLS];
+	enum bench_what what[BENCH_COLS];
+	unsigned int ncols;
 	size_t size;
 	enum dma_data_direction dir;
 	u64 budget_ns;
@@ -113,17 +143,24 @@ static struct bench {
 	void **hold_buf;
 	dma_addr_t *hold_dma;
 	unsigned int nhold;
-	/* Outcome of the last command. */
-	u64 median, p99, ops_per_s, samples, fails, min, p10;
+	/* Outcome of the last command, per column. */
+	struct bench_result res[BENCH_COLS];
 	struct dentry *dir_dentry;
 } bench;
 
-/* One timed operation. False if the mapping failed. */
-static bool bench_op(struct bench_thread *t)
+/* The device a column maps for; NULL for memcpy. */
+static struct device *bench_dev(enum bench_what what)
 {
+	return what == BENCH_MEMCPY ? NULL : &bench.pdev[what]->dev;
+}
+
+/* One operation of column @c. False if the mapping failed. */
+static bool bench_op(struct bench_thread *t, unsigned int c)
+{
+	struct device *dev = bench.dev[c];
 	dma_addr_t dma;
 
-	if (bench.what == BENCH_MEMCPY) {
+	if (bench.what[c] == BENCH_MEMCPY) {
 		memcpy(t->copy, t->buf, bench.size);
 		if (bench.dir == DMA_BIDIRECTIONAL)
 			memcpy(t->buf, t->copy, bench.size);
@@ -131,11 +168,39 @@ static bool bench_op(struct bench_thread *t)
 		barrier();
 		return true;
 	}
-	dma = dma_map_single_attrs(bench.dev, t->buf, bench.size, bench.dir,
+	dma = dma_map_single_attrs(dev, t->buf, bench.size, bench.dir,
 				   DMA_ATTR_NO_WARN);
-	if (dma_mapping_error(bench.dev, dma))
+	if (dma_mapping_error(dev, dma))
 		return false;
-	dma_unmap_single_attrs(bench.dev, dma, bench.size, bench.dir, 0);
+	dma_unmap_single_attrs(dev, dma, bench.size, bench.dir, 0);
+	return true;
+}
+
+/* One timed operation of column @c, recorded in @t's samples. */
+static void bench_timed(struct bench_thread *t, unsigned int c)
+{
+	struct bench_col *col = &t->col[c];
+	u64 t0 = local_clock(), t1;
+
+	if (!bench_op(t, c)) {
+		col->fails++;
+		return;
+	}
+	t1 = local_clock();
+	col->ops++;
+	if (col->n < BENCH_MAX_SAMPLES)
+		col->samples[col->n++] = min_t(u64, t1 - t0, U32_MAX);
+}
+
+/* Has every column enough samples, or failed often enough to give up? */
+static bool bench_enough(struct bench_thread *t)
+{
+	unsigned int c;
+
+	for (c = 0; c < bench.ncols; c++)
+		if (t->col[c].n < BENCH_MIN_SAMPLES &&
+		    (t->col[c].n || t->col[c].fails < BENCH_MIN_SAMPLES))
+			return false;
 	return true;
 }
 
@@ -143,10 +208,12 @@ static int bench_thread_fn(void *data)
 {
 	struct bench_thread *t = data;
 	u64 t0, t1, stop, hard_stop;
+	unsigned int c;
 	int i;
 
 	for (i = 0; i < BENCH_WARMUP; i++)
-		bench_op(t);
+		for (c = 0; c < bench.ncols; c++)
+			bench_op(t, c);
 
 	/* Start together: the throughput of two threads needs both busy. */
 	atomic_inc(&bench.ready);
@@ -158,21 +225,15 @@ static int bench_thread_fn(void *data)
 	hard_stop = t0 + bench.budget_ns * BENCH_MAX_STRETCH;
 
 	for (;;) {
-		t0 = local_clock();
-		if (!bench_op(t)) {
-			t->fails++;
-			/* A mapping that cannot succeed will not: stop. */
-			if (!t->n && t->fails >= BENCH_MIN_SAMPLES)
-				break;
-		} else {
-			t1 = local_clock();
-			t->ops++;
-			if (t->n < BENCH_MAX_SAMPLES)
-				t->samples[t->n++] = min_t(u64, t1 - t0, U32_MAX);
-		}
+		for (c = 0; c < bench.ncols; c++)
+			bench_timed(t, c);
 		t1 = local_clock();
-		if (t1 >= hard_stop ||
-		    (t1 >= stop && t->n >= BENCH_MIN_SAMPLES))
+		/*
+		 * A mapping that failed from the start will not succeed
+		 * (the kernel swiotlb over 256 KiB): stop once that is clear.
+		 */
+		if (t1 >= hard_stop || ((t1 >= stop || !t->col[0].n) &&
+					bench_enough(t)))
 			break;
 		cond_resched();
 	}
@@ -197,39 +258,76 @@ static int bench_cmp_u32(const void *a, const void *b)
  * is often stretched by the host's scheduler; the low percentiles show
  * what it costs undisturbed.
  */
-static void bench_stats(u32 *s, unsigned int n)
+static void bench_stats(struct bench_result *r, u32 *s, unsigned int n)
 {
 	sort(s, n, sizeof(*s), bench_cmp_u32, NULL);
-	bench.samples = n;
-	bench.median = n ? s[n / 2] : 0;
-	bench.min = n ? s[0] : 0;
-	bench.p10 = n ? s[n / 10] : 0;
-	bench.p99 = n ? s[min(n - 1, (unsigned int)((u64)n * 99 / 100))] : 0;
+	r->samples = n;
+	r->median = n ? s[n / 2] : 0;
+	r->min = n ? s[0] : 0;
+	r->p10 = n ? s[n / 10] : 0;
+	r->p99 = n ? s[min(n - 1, (unsigned int)((u64)n * 99 / 100))] : 0;
 }
 
-static int bench_run(enum bench_what what, size_t size, unsigned int nthreads,
-		     enum dma_data_direction dir, unsigned int ms)
+/* Column @c's samples of every thread of the run just done, in @r. */
+static int bench_collect(unsigned int c, struct bench_result *r)
 {
-	u32 *all = NULL;
 	u64 ops = 0, begin = U64_MAX, end = 0;
 	unsigned int i, n = 0;
+	u32 *all;
+
+	for (i = 0; i < bench.nthreads; i++)
+		n += bench.thr[i].col[c].n;
+	all = vmalloc(array_size(max(n, 1U), sizeof(*all)));
+	if (!all)
+		return -ENOMEM;
+	n = 0;
+	r->fails = 0;
+	for (i = 0; i < bench.nthreads; i++) {
+		struct bench_thread *t = &bench.thr[i];
+		struct bench_col *col = &t->col[c];
+
+		memcpy(all + n, col->samples, col->n * sizeof(*all));
+		n += col->n;
+		ops += col->ops;
+		r->fails += col->fails;
+		begin = min(begin, t->begin);
+		end = max(end, t->end);
+	}
+	bench_stats(r, all, n);
+	vfree(all);
+	/* A pair's columns share the wall time: each gets its own ops. */
+	r->ops_per_s = end > begin ?
+		       div64_u64(ops * NSEC_PER_SEC, end - begin) : 0;
+	return 0;
+}
+
+/* Time @ncols columns of @what (a run: one; a pair: two, alternating). */
+static int bench_run(const enum bench_what *what, unsigned int ncols,
+		     size_t size, unsigned int nthreads,
+		     enum dma_data_direction dir, unsigned int ms)
+{
+	unsigned int i, c;
 	int ret = 0;
 
-	bench.what = what;
-	bench.dev = what == BENCH_MEMCPY ? NULL : &bench.pdev[what]->dev;
+	for (c = 0; c < ncols; c++) {
+		bench.what[c] = what[c];
+		bench.dev[c] = bench_dev(what[c]);
+	}
+	bench.ncols = ncols;
 	bench.size = size;
 	bench.dir = dir;
 	bench.nthreads = nthreads;
 	bench.budget_ns = (u64)ms * NSEC_PER_MSEC;
-	bench.fails = 0;
 	atomic_set(&bench.ready, 0);
 
 	for (i = 0; i < nthreads; i++) {
 		struct bench_thread *t = &bench.thr[i];
 
-		t->n = 0;
-		t->ops = 0;
-		t->fails = 0;
+		for (c = 0; c < BENCH_COLS; c++) {
+			t->col[c].n = 0;
+			t->col[c].ops = 0;
+			t->col[c].fails = 0;
+		}
 		init_completion(&t->done);
 		t->task = kthread_create(bench_thread_fn, t, "dynb_bench/%u", i);
 		if (IS_ERR(t->task)) {
@@ -257,27 +355,9 @@ static int bench_run(enum bench_what what, size_t size, unsigned int nthreads,
 	if (ret)
 		return ret;
 
-	for (i = 0; i < nthreads; i++)
-		n += bench.thr[i].n;
-	all = vmalloc(array_size(max(n, 1U), sizeof(*all)));
-	if (!all)
-		return -ENOMEM;
-	n = 0;
-	for (i = 0; i < nthreads; i++) {
-		struct bench_thread *t = &bench.thr[i];
-
-		memcpy(all + n, t->samples, t->n * sizeof(*all));
-		n += t->n;
-		ops += t->ops;
-		bench.fails += t->fails;
-		begin = min(begin, t->begin);
-		end = max(end, t->end);
-	}
-	bench_stats(all, n);
-	vfree(all);
-	bench.ops_per_s = end > begin ?
-			  div64_u64(ops * NSEC_PER_SEC, end - begin) : 0;
-	return 0;
+	for (c = 0; c < ncols && !ret; c++)
+		ret = bench_collect(c, &bench.res[c]);
+	return ret;
 }
 
 /* ---- hold: live mappings kept during a run ------------------------------ */
@@ -445,7 +525,8 @@ static void bench_contig_free(void *p, unsigned int per)
  */
 static int bench_replay(enum bench_what what, unsigned int seconds)
 {
-	struct device *dev = &bench.pdev[what]->dev;
+	struct bench_result *r = &bench.res[0];
+	struct device *dev = bench_dev(what);
 	void *ring[BENCH_REPLAY_RING] = {};
 	dma_addr_t dma[BENCH_REPLAY_RING];
 	size_t len[BENCH_REPLAY_RING] = {};
@@ -469,7 +550,7 @@ static int bench_replay(enum bench_what what, unsigned int seconds)
 		goto out;
 	}
 
-	bench.fails = 0;
+	r->fails = 0;
 	t0 = local_clock();
 	stop = t0 + (u64)seconds * NSEC_PER_SEC;
 	next = t0;
@@ -491,7 +572,7 @@ static int bench_replay(enum bench_what what, unsigned int seconds)
 						 DMA_TO_DEVICE, DMA_ATTR_NO_WARN);
 		t1 = local_clock();
 		if (dma_mapping_error(dev, dma[slot])) {
-			bench.fails++;
+			r->fails++;
 		} else {
 			len[slot] = size;
 			s[n++] = min_t(u64, took + t1 - t0, U32_MAX);
@@ -508,8 +589,8 @@ static int bench_replay(enum bench_what what, unsigned int seconds)
 	for (i = 0; i < BENCH_REPLAY_RING; i++)
 		if (len[i])
 			dma_unmap_single(dev, dma[i], len[i], DMA_TO_DEVICE);
-	bench_stats(s, n);
-	bench.ops_per_s = frame / max(seconds, 1U);
+	bench_stats(r, s, n);
+	r->ops_per_s = frame / max(seconds, 1U);
 	vfree(s);
 out:
 	for (i = 0; i < BENCH_REPLAY_RING; i++)
@@ -533,9 +614,11 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 			   size_t count, loff_t *ppos)
 {
 	const char *cmd = file->private_data;
-	char text[96], what[16], dir[16];
-	unsigned int size, threads, ms, n;
-	int w, ret;
+	char text[96], what[16], what2[16], dir[16];
+	enum bench_what cols[BENCH_COLS];
+	enum dma_data_direction ddir;
+	unsigned int size, threads, ms, n, ncols = 1;
+	int w, w2 = 0, ret;
 
 	if (count >= sizeof(text))
 		return -EINVAL;
@@ -544,26 +627,35 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 	text[count] = 0;
 
 	mutex_lock(&bench.lock);
-	bench.median = 0;
-	bench.p99 = 0;
-	bench.ops_per_s = 0;
-	bench.samples = 0;
-	bench.fails = 0;
-	bench.min = 0;
-	bench.p10 = 0;
+	memset(bench.res, 0, sizeof(bench.res));
+	bench.ncols = 1;
 	ret = -EINVAL;
-	if (!strcmp(cmd, "run")) {
-		if (sscanf(text, "%15s %u %u %15s %u", what, &size, &threads,
-			   dir, &ms) != 5)
-			goto out;
+	if (!strcmp(cmd, "run") || !strcmp(cmd, "pair")) {
+		if (!strcmp(cmd, "run")) {
+			if (sscanf(text, "%15s %u %u %15s %u", what, &size,
+				   &threads, dir, &ms) != 5)
+				goto out;
+		} else {
+			if (sscanf(text, "%15s %15s %u %u %15s %u", what, what2,
+				   &size, &threads, dir, &ms) != 6)
+				goto out;
+			w2 = bench_parse_what(what2);
+			ncols = 2;
+		}
 		w = bench_parse_what(what);
-		if (w < 0 || !size || size > (PAGE_SIZE << BENCH_BUF_ORDER) ||
+		if (w < 0 || w2 < 0 || !size ||
+		    size > (PAGE_SIZE << BENCH_BUF_ORDER) ||
 		    !threads || threads > BENCH_MAX_THREADS || !ms)
 			goto out;
 		if (!strcmp(dir, "to_device"))
-			ret = bench_run(w, size, threads, DMA_TO_DEVICE, ms);
+			ddir = DMA_TO_DEVICE;
 		else if (!strcmp(dir, "bidirectional"))
-			ret = bench_run(w, size, threads, DMA_BIDIRECTIONAL, ms);
+			ddir = DMA_BIDIRECTIONAL;
+		else
+			goto out;
+		cols[0] = w;
+		cols[1] = w2;
+		ret = bench_run(cols, ncols, size, threads, ddir, ms);
 	} else if (!strcmp(cmd, "hold")) {
 		if (kstrtouint(strim(text), 0, &n))
 			goto out;
@@ -572,8 +664,10 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 		if (sscanf(text, "%15s %u", what, &n) != 2)
 			goto out;
 		w = bench_parse_what(what);
-		if (w >= 0 && w != BENCH_MEMCPY && n)
+		if (w >= 0 && w != BENCH_MEMCPY && n) {
+			bench.ncols = 1;
 			ret = bench_replay(w, n);
+		}
 	}
 out:
 	mutex_unlock(&bench.lock);
@@ -589,10 +683,16 @@ static const struct file_operations bench_cmd_fops = {
 
 static int bench_result_show(struct seq_file *m, void *unused)
 {
+	unsigned int c;
+
 	mutex_lock(&bench.lock);
-	seq_printf(m, "%llu %llu %llu %llu %llu %llu %llu\n", bench.median,
-		   bench.p99, bench.ops_per_s, bench.samples, bench.fails,
-		   bench.min, bench.p10);
+	for (c = 0; c < bench.ncols; c++) {
+		struct bench_result *r = &bench.res[c];
+
+		seq_printf(m, "%llu %llu %llu %llu %llu %llu %llu\n",
+			   r->median, r->p99, r->ops_per_s, r->samples,
+			   r->fails, r->min, r->p10);
+	}
 	mutex_unlock(&bench.lock);
 	return 0;
 }
@@ -605,7 +705,8 @@ static void bench_free(void)
 	int i;
 
 	for (i = 0; i < BENCH_MAX_THREADS; i++) {
-		vfree(bench.thr[i].samples);
+		vfree(bench.thr[i].col[0].samples);
+		vfree(bench.thr[i].col[1].samples);
 		bench_contig_free(bench.thr[i].block, 2);
 		if (bench.thr[i].copy)
 			free_pages((unsigned long)bench.thr[i].copy, BENCH_BUF_ORDER);
@@ -623,6 +724,7 @@ static int __init bench_init(void)
 		.name = "dynb_bench",
 		.dma_mask = DMA_BIT_MASK(64),
 	};
+	unsigned int c;
 	int i;
 
 	mutex_init(&bench.lock);
@@ -647,10 +749,15 @@ static int __init bench_init(void)
 		struct bench_thread *t = &bench.thr[i];
 
 		t->buf = t->block + BENCH_SRC_SKEW;
-		t->samples = vmalloc(array_size(BENCH_MAX_SAMPLES,
-						sizeof(*t->samples)));
+		for (c = 0; c < BENCH_COLS; c++) {
+			t->col[c].samples =
+				vmalloc(array_size(BENCH_MAX_SAMPLES,
+						   sizeof(u32)));
+			if (!t->col[c].samples)
+				goto fail;
+		}
 		t->copy = (void *)__get_free_pages(GFP_KERNEL, BENCH_BUF_ORDER);
-		if (!t->samples || !t->copy)
+		if (!t->copy)
 			goto fail;
 		memset(t->buf, 0xa5, PAGE_SIZE << BENCH_BUF_ORDER);
 		memset(t->copy, 0, PAGE_SIZE << BENCH_BUF_ORDER);
@@ -665,6 +772,8 @@ static int __init bench_init(void)
 	bench.dir_dentry = debugfs_create_dir("dynb_bench", NULL);
 	/* simple_open() hands each file's name to bench_write(). */
 	debugfs_create_file("run", 0200, bench.dir_dentry, "run",
+			    &bench_cmd_fops);
+	debugfs_create_file("pair", 0200, bench.dir_dentry, "pair",
 			    &bench_cmd_fops);
 	debugfs_create_file("hold", 0200, bench.dir_dentry, "hold",
 			    &bench_cmd_fops);
