@@ -130,42 +130,31 @@ pair() {
 	echo "PAIR,$KID,$1,$2,$3,$4,$5,$6,$7,${14},${13},${20},${12},${19},${10},${17},${18}"
 }
 
+# pairs TARGET A_NAME A_WHAT B_NAME B_WHAT SIZE...: pair every cell of SIZEs.
+pairs() {
+	local target=$1 an=$2 aw=$3 bn=$4 bw=$5 size thr dir
+	shift 5
+	for size in "$@"; do
+		for thr in 1 2; do
+			for dir in to_device bidirectional; do
+				pair "$target" "$an" "$aw" "$bn" "$bw" "$size" $thr $dir ||
+					pairs_bad="$pairs_bad [$target $size $thr $dir]"
+			done
+		done
+	done
+}
+
 pairs_bad=
 pool $FIXED || pairs_bad="$pairs_bad [pool]"
-for thr in 1 2; do
-	for dir in to_device bidirectional; do
-		pair fixed_vs_swiotlb "$SWIOTLB" swiotlb dynbounce_fixed bounce 4096 $thr $dir ||
-			pairs_bad="$pairs_bad [fixed_vs_swiotlb $thr $dir]"
-	done
-done
-for size in 262144 1048576 4194304; do
-	for thr in 1 2; do
-		for dir in to_device bidirectional; do
-			pair fixed_vs_memcpy memcpy memcpy dynbounce_fixed bounce "$size" $thr $dir ||
-				pairs_bad="$pairs_bad [fixed_vs_memcpy $size $thr $dir]"
-		done
-	done
-done
+pairs fixed_vs_swiotlb "$SWIOTLB" swiotlb dynbounce_fixed bounce 4096
+pairs fixed_vs_memcpy memcpy memcpy dynbounce_fixed bounce 262144 1048576 4194304
 pool 0 || pairs_bad="$pairs_bad [pool 0]"
-for size in 262144 1048576 4194304; do
-	for thr in 1 2; do
-		for dir in to_device bidirectional; do
-			pair dynamic_vs_memcpy memcpy memcpy dynbounce_dynamic bounce "$size" $thr $dir ||
-				pairs_bad="$pairs_bad [dynamic_vs_memcpy $size $thr $dir]"
-		done
-	done
-done
+pairs dynamic_vs_memcpy memcpy memcpy dynbounce_dynamic bounce 262144 1048576 4194304
 # 1 live against 1000 live: dynb_bench.3 holds nothing, dynb_bench.2 holds
 # 1000; both map through dynamic buffers (no pool).
 echo 1000 >$B/hold || pairs_bad="$pairs_bad [hold]"
-for size in $SIZES; do
-	for thr in 1 2; do
-		for dir in to_device bidirectional; do
-			pair live1000_vs_live1 dynbounce_dynamic bounce2 dynbounce_1000live bounce "$size" $thr $dir ||
-				pairs_bad="$pairs_bad [live1000_vs_live1 $size $thr $dir]"
-		done
-	done
-done
+# shellcheck disable=SC2086 # the sizes
+pairs live1000_vs_live1 dynbounce_dynamic bounce2 dynbounce_1000live bounce $SIZES
 check pairs_held_1000_live grep -qx 'dyn_live: 1000' "$ST/stats"
 echo 0 >$B/hold
 if [ -z "$pairs_bad" ]; then
