@@ -664,10 +664,8 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 		if (sscanf(text, "%15s %u", what, &n) != 2)
 			goto out;
 		w = bench_parse_what(what);
-		if (w >= 0 && w != BENCH_MEMCPY && n) {
-			bench.ncols = 1;
+		if (w >= 0 && w != BENCH_MEMCPY && n)
 			ret = bench_replay(w, n);
-		}
 	}
 out:
 	mutex_unlock(&bench.lock);
